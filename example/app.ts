@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import resetPassword, { kyselyUsers, type ResetPasswordOptions } from '../lib/index.js'
+import { openDatabase } from './db.js'
+import { sessionRoutes } from './sessions.js'
+
+export interface ExampleOptions {
+  /** The SQLite file. */
+  readonly database: string
+  /** Where the frontend's reset page is served; the mailed link points there. */
+  readonly publicUrl: string
+  /** SMTP URL; without it, mail is printed to the console. */
+  readonly smtpUrl?: string | undefined
+  readonly secret?: string | undefined
+  readonly logger?: FastifyServerOptions['logger']
+  /** Where printed mail goes (the console by default). */
+  readonly print?: (text: string) => void
+  /** Extra plugin options, for tests. */
+  readonly plugin?: Partial<ResetPasswordOptions>
+}
+
+/** The example app: a SQLite user table, the plugin under /api/v1/accounts, a login route that proves a new password. */
+export async function buildExample (options: ExampleOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false })
+  const db = await openDatabase(options.database)
+  app.addHook('onClose', async () => { await db.destroy() })
+  const print = options.print ?? ((text: string) => { console.log(text) })
+
+  await app.register(resetPassword, {
+    prefix: '/api/v1/accounts',
+    // A random secret per start is fine for a demo; a real app reads a stable one from its secrets.
+    secret: options.secret ?? randomBytes(32).toString('base64url'),
+    verificationUrl: new URL('/reset-password/', options.publicUrl).href,
+    users: kyselyUsers(db, { table: 'users', loginFields: ['username', 'email'] }),
+    ...(options.smtpUrl === undefined
+      ? { deliver: (message) => { print(`\n--- mail to ${message.to}: ${message.subject}\n${message.text}`) } }
+      : { mail: { transport: options.smtpUrl, from: 'no-reply@example.com' } }),
+    ...options.plugin
+  })
+  await app.register(sessionRoutes, { db })
+  return app
+}

@@ -1,0 +1,12 @@
+import { buildExample } from './app.js'
+
+const port = Number(process.env.PORT ?? 3000)
+const app = await buildExample({
+  database: process.env.DATABASE ?? 'example.sqlite',
+  publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}/`,
+  smtpUrl: process.env.SMTP_URL,
+  secret: process.env.RESET_SECRET,
+  logger: { level: 'info' }
+})
+await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' })
+app.log.info(`try: curl -X POST -H 'content-type: application/json' -d '{"login":"demo"}' http://localhost:${port}/api/v1/accounts/send-reset-password-link`)

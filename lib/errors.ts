@@ -1,0 +1,28 @@
+import createError from '@fastify/error'
+
+// The error catalog: every error the plugin throws, with its stable code and HTTP status.
+// Codes are public API (documented in the README); never rename one.
+
+// --- Options, thrown by register() ---
+export const InvalidOptionError = createError<[string, string]>(
+  'FST_RESET_PASSWORD_INVALID_OPTION',
+  'fastify-reset-password: option "%s" %s',
+  500,
+  TypeError
+)
+
+// --- send-reset-password-link ---
+export const UserNotFoundError = createError('FST_RESET_PASSWORD_USER_NOT_FOUND', 'User not found', 400)
+
+// --- reset-password ---
+export const InvalidSignatureError = createError('FST_RESET_PASSWORD_INVALID_SIGNATURE', 'Invalid signature', 400)
+export const SignatureExpiredError = createError('FST_RESET_PASSWORD_SIGNATURE_EXPIRED', 'Signature expired', 400)
+export const PasswordMismatchError = createError('FST_RESET_PASSWORD_PASSWORD_MISMATCH', "Passwords don't match", 400)
+export const InvalidPasswordError = createError('FST_RESET_PASSWORD_INVALID_PASSWORD', 'The password does not meet the password policy', 400)
+
+// --- Both routes ---
+// The user store did not answer. Identical for every login, so an outage does not enumerate accounts.
+export const ServiceUnavailableError = createError('FST_RESET_PASSWORD_UNAVAILABLE', 'Service temporarily unavailable, try again later', 503)
+
+// --- Rate limits (@fastify/rate-limit) ---
+export const RateLimitedError = createError<[string]>('FST_RESET_PASSWORD_RATE_LIMITED', 'Too many requests, retry in %s', 429)

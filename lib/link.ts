@@ -1,0 +1,53 @@
+import type { LinkSigner, SignedUser } from './signer/signer.js'
+
+/** The three query parameters of a reset link, as the frontend receives them. */
+export interface ResetLinkParams {
+  readonly user_id: string
+  readonly timestamp: string
+  readonly signature: string
+}
+
+export type LinkStatus = 'valid' | 'invalid' | 'expired'
+
+/** Signs, checks and builds reset links: `fastify.resetPassword.signer`. */
+export interface ResetLinks {
+  /** The query parameters of a fresh link for `user`. */
+  sign (user: SignedUser): ResetLinkParams
+  /** The full link to mail to `user`: the verification URL with the parameters added. */
+  url (user: SignedUser): string
+  /**
+   * Checks a link for `user`, signature first, then age: a link is valid up to and including
+   * `period` seconds after its timestamp (as in Django), and one from more than a minute in the future is invalid.
+   */
+  verify (user: SignedUser, timestamp: number, signature: string): LinkStatus
+  /** When a link signed now stops working. */
+  expiresAt (): Date
+}
+
+// Clocks of several instances drift a little; a link from further ahead was not made by us.
+const MAX_CLOCK_SKEW = 60
+
+export function createLinks (signer: LinkSigner, verificationUrl: URL, period: number, now: () => number): ResetLinks {
+  const seconds = (): number => Math.floor(now() / 1000)
+  const links: ResetLinks = {
+    sign (user) {
+      const timestamp = seconds()
+      return { user_id: user.id, timestamp: String(timestamp), signature: signer.sign(user, timestamp) }
+    },
+    url (user) {
+      const url = new URL(verificationUrl)
+      for (const [name, value] of Object.entries(links.sign(user))) url.searchParams.set(name, value)
+      return url.href
+    },
+    verify (user, timestamp, signature) {
+      if (!signer.verify(user, timestamp, signature)) return 'invalid'
+      const age = seconds() - timestamp
+      if (age < -MAX_CLOCK_SKEW) return 'invalid'
+      return age > period ? 'expired' : 'valid'
+    },
+    expiresAt () {
+      return new Date((seconds() + period) * 1000)
+    }
+  }
+  return links
+}

@@ -1,0 +1,202 @@
+import type { FastifyRequest } from 'fastify'
+import type { Transporter } from 'nodemailer'
+import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
+import type { LinkSigner, SignerFactory } from './signer/signer.js'
+import { hmacSigner } from './signer/hmac.js'
+import { createPasswordPolicy, type PasswordPolicy, type PasswordPolicyOptions } from './password/policy.js'
+import { hashPassword } from './password/hash.js'
+import type { MailMessage, LinkTemplate, NoticeTemplate } from './mail/templates.js'
+import { queueDefaults, type QueueOptions, type QueueSettings } from './mail/queue.js'
+import { resolveRateLimit, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js'
+import { InvalidOptionError } from './errors.js'
+
+/** Anything `nodemailer.createTransport` takes (a URL or options object), or a ready Transporter. */
+export type MailTransport = string | Record<string, unknown> | Transporter
+
+export interface MailOptions {
+  /** An SMTP URL, nodemailer transport options, or a Transporter (which the app keeps and closes). */
+  readonly transport?: MailTransport
+  /** The From address of every mail. */
+  readonly from: string
+  readonly replyTo?: string
+  /** Builds the reset-link mail; defaults to a short English message. */
+  readonly linkTemplate?: LinkTemplate
+  /** Builds the "your password was changed" notice; `false` sends none. */
+  readonly changedNotice?: NoticeTemplate | false
+  /** Picks the mail's locale from the request that asked for it, e.g. from Accept-Language; templates receive it. */
+  readonly locale?: (request: FastifyRequest) => string | undefined
+}
+
+/**
+ * Replaces nodemailer: receives each message and its user, e.g. to hand it to a durable queue.
+ * A rejected promise counts as a failed attempt and is retried like an SMTP failure.
+ */
+export type DeliverFunction = (message: MailMessage, user: ResetPasswordUser) => Promise<unknown> | unknown
+
+export interface PasswordOptions extends PasswordPolicyOptions {
+  /** Hashes a new password for storage; default scrypt (see `hashPassword`). */
+  readonly hash?: (password: string) => Promise<string>
+}
+
+export interface ResetPasswordOptions {
+  /** Where the routes mount, e.g. '/api/v1/accounts'. */
+  readonly prefix?: string
+  /** HMAC key of at least 32 characters, or `[current, ...previous]` to rotate keys. Required unless `signer` is given. */
+  readonly secret?: string | readonly string[]
+  /** Replaces the default signer, e.g. `djangoSigner({ secretKey })` to take over django-rest-registration links. */
+  readonly signer?: SignerFactory
+  /** The frontend page that receives `user_id`, `timestamp` and `signature` as query parameters. */
+  readonly verificationUrl: string
+  /** The user store. */
+  readonly users: UserAdapter
+  /** Mail settings; required unless `deliver` replaces nodemailer. */
+  readonly mail?: MailOptions
+  readonly deliver?: DeliverFunction
+  /** Seconds a link stays valid. Default 3600. */
+  readonly period?: number
+  /** Whether a link stops working once used (and once the e-mail address changes). Default true. */
+  readonly oneTimeUse?: boolean
+  /** Answer 400 to an unknown login instead of the same 200 as a known one. Default false (no enumeration). */
+  readonly failWhenUserNotFound?: boolean
+  /** Require `password_confirm` equal to `password`. Default false. */
+  readonly passwordConfirm?: boolean
+  readonly password?: PasswordOptions
+  /** Rate limits of both routes, or `false` to turn them off (only behind another limiter). */
+  readonly rateLimit?: RateLimitOptions | false
+  readonly queue?: QueueOptions
+  /** The clock, in milliseconds. Default `Date.now`. */
+  readonly now?: () => number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register-time checks: every option is checked once, with a message that names it.
+
+/** The options after checks and defaults: what the rest of the plugin reads. */
+export interface Settings {
+  readonly prefix: string
+  readonly signer: LinkSigner
+  readonly verificationUrl: URL
+  readonly users: UserAdapter
+  readonly mail: MailOptions | undefined
+  readonly deliver: DeliverFunction | undefined
+  readonly period: number
+  readonly oneTimeUse: boolean
+  readonly failWhenUserNotFound: boolean
+  readonly passwordConfirm: boolean
+  readonly policy: PasswordPolicy
+  readonly hash: (password: string) => Promise<string>
+  readonly rateLimit: RateLimitSettings | false
+  readonly queue: QueueSettings
+  readonly now: () => number
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+const MIN_SECRET_LENGTH = 32
+
+function fail (name: string, must: string): never {
+  throw new InvalidOptionError(name, must)
+}
+
+function positiveInteger (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) fail(name, 'must be a positive integer')
+  return value
+}
+
+function flag (name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') fail(name, 'must be a boolean')
+  return value
+}
+
+function secrets (value: unknown): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0) fail('secret', `must be a string of at least ${MIN_SECRET_LENGTH} characters, or a non-empty array of them`)
+  for (const secret of list) {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) fail('secret', `must hold only strings of at least ${MIN_SECRET_LENGTH} characters`)
+  }
+  return list as string[]
+}
+
+function verificationUrl (value: unknown): URL {
+  if (typeof value !== 'string' || !URL.canParse(value)) fail('verificationUrl', 'must be an absolute URL')
+  const url = new URL(value)
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
+  if (!secure) fail('verificationUrl', 'must use https: (http: only for localhost, 127.0.0.1 or [::1])')
+  return url
+}
+
+function users (value: unknown): UserAdapter {
+  const adapter = value as Partial<UserAdapter> | null
+  const methods = ['findByLogin', 'findById', 'replacePasswordHash'] as const
+  if (typeof adapter !== 'object' || adapter === null || methods.some((m) => typeof adapter[m] !== 'function')) {
+    fail('users', `must be a user adapter with ${methods.join(', ')} (e.g. kyselyUsers(db))`)
+  }
+  return adapter as UserAdapter
+}
+
+function mail (value: unknown, deliver: unknown): { mail: MailOptions | undefined, deliver: DeliverFunction | undefined } {
+  if (deliver !== undefined && typeof deliver !== 'function') fail('deliver', 'must be a function (message, user) => Promise')
+  if (value === undefined) {
+    if (deliver === undefined) fail('mail', 'is required unless a deliver function is given')
+    return { mail: undefined, deliver: deliver as DeliverFunction }
+  }
+  const options = value as Partial<MailOptions> | null
+  if (typeof options !== 'object' || options === null) fail('mail', 'must be an object')
+  if (typeof options.from !== 'string' || options.from === '') fail('mail.from', 'must be a sender address')
+  if (deliver === undefined && options.transport === undefined) fail('mail.transport', 'is required unless a deliver function is given')
+  for (const name of ['linkTemplate', 'locale'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') fail(`mail.${name}`, 'must be a function')
+  }
+  if (options.changedNotice !== undefined && options.changedNotice !== false && typeof options.changedNotice !== 'function') {
+    fail('mail.changedNotice', 'must be a function or false')
+  }
+  return { mail: options as MailOptions, deliver: deliver as DeliverFunction | undefined }
+}
+
+function queue (value: QueueOptions | undefined): QueueSettings {
+  const options = value ?? {}
+  return {
+    concurrency: positiveInteger('queue.concurrency', options.concurrency, queueDefaults.concurrency),
+    attempts: positiveInteger('queue.attempts', options.attempts, queueDefaults.attempts),
+    retryDelay: positiveInteger('queue.retryDelay', options.retryDelay, queueDefaults.retryDelay),
+    maxRetryDelay: positiveInteger('queue.maxRetryDelay', options.maxRetryDelay, queueDefaults.maxRetryDelay),
+    closeTimeout: positiveInteger('queue.closeTimeout', options.closeTimeout, queueDefaults.closeTimeout)
+  }
+}
+
+function password (value: PasswordOptions | undefined): { policy: PasswordPolicy, hash: (password: string) => Promise<string> } {
+  const { hash, ...policyOptions } = value ?? {}
+  if (hash !== undefined && typeof hash !== 'function') fail('password.hash', 'must be a function (password) => Promise<string>')
+  try {
+    return { policy: createPasswordPolicy(policyOptions), hash: hash ?? hashPassword }
+  } catch (err) {
+    return fail('password', (err as Error).message)
+  }
+}
+
+/** Checks the options and fills in defaults; throws FST_RESET_PASSWORD_INVALID_OPTION naming the first bad option. */
+export function resolveOptions (options: ResetPasswordOptions): Settings {
+  if (typeof options !== 'object' || options === null) fail('options', 'must be an object')
+  const oneTimeUse = flag('oneTimeUse', options.oneTimeUse, true)
+  if (options.signer !== undefined && typeof options.signer !== 'function') fail('signer', 'must be a signer factory such as djangoSigner({ secretKey })')
+  const signerFactory = options.signer ?? hmacSigner(secrets(options.secret))
+  const prefix = options.prefix ?? ''
+  if (typeof prefix !== 'string') fail('prefix', 'must be a string')
+  if (options.now !== undefined && typeof options.now !== 'function') fail('now', 'must be a function returning milliseconds')
+  return {
+    prefix,
+    signer: signerFactory({ oneTimeUse }),
+    verificationUrl: verificationUrl(options.verificationUrl),
+    users: users(options.users),
+    ...mail(options.mail, options.deliver),
+    period: positiveInteger('period', options.period, 3600),
+    oneTimeUse,
+    failWhenUserNotFound: flag('failWhenUserNotFound', options.failWhenUserNotFound, false),
+    passwordConfirm: flag('passwordConfirm', options.passwordConfirm, false),
+    ...password(options.password),
+    rateLimit: resolveRateLimit(options.rateLimit),
+    queue: queue(options.queue),
+    now: options.now ?? Date.now
+  }
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
+import fastifyRateLimit from '@fastify/rate-limit'
+import { caseFold } from 'unicode-case-folding'
+import { InvalidOptionError, RateLimitedError } from './errors.js'
+
+/** One limit: at most `max` requests per `timeWindow` (milliseconds, or a string such as '15 minutes'). */
+export interface LimitRule {
+  readonly max: number
+  readonly timeWindow: number | string
+}
+
+export interface RateLimitOptions {
+  readonly sendLink?: {
+    /** Per client IP (`request.ip`, so X-Forwarded-For counts only when the app set `trustProxy`). */
+    readonly perIp?: LimitRule
+    /** Per login, normalised (NFKC, case-folded, trimmed): variants of one address share a bucket. Stops mail bombing. */
+    readonly perLogin?: LimitRule
+  }
+  readonly resetPassword?: {
+    readonly perIp?: LimitRule
+    /** Per (user_id, client IP): guessing is slowed, yet an attacker elsewhere cannot lock the user out of their own reset. */
+    readonly perUser?: LimitRule
+  }
+  /** An ioredis client, to share the counters across instances. Ignored when the app registered @fastify/rate-limit itself. */
+  readonly redis?: object
+}
+
+export interface RateLimitSettings {
+  readonly sendLinkPerIp: LimitRule
+  readonly sendLinkPerLogin: LimitRule
+  readonly resetPerIp: LimitRule
+  readonly resetPerUser: LimitRule
+  readonly redis: object | undefined
+}
+
+export const rateLimitDefaults = {
+  sendLinkPerIp: { max: 10, timeWindow: '1 minute' },
+  sendLinkPerLogin: { max: 3, timeWindow: '15 minutes' },
+  resetPerIp: { max: 20, timeWindow: '1 minute' },
+  resetPerUser: { max: 10, timeWindow: '15 minutes' }
+} as const satisfies Record<string, LimitRule>
+
+function rule (name: string, value: LimitRule | undefined, fallback: LimitRule): LimitRule {
+  if (value === undefined) return fallback
+  const validMax = typeof value === 'object' && value !== null && Number.isSafeInteger(value.max) && value.max >= 1
+  const validWindow = validMax && ((Number.isSafeInteger(value.timeWindow) && (value.timeWindow as number) >= 1) || (typeof value.timeWindow === 'string' && value.timeWindow !== ''))
+  if (!validWindow) throw new InvalidOptionError(`rateLimit.${name}`, 'must be { max: positive integer, timeWindow: milliseconds or a string such as "15 minutes" }')
+  return { max: value.max, timeWindow: value.timeWindow }
+}
+
+export function resolveRateLimit (options: RateLimitOptions | false | undefined): RateLimitSettings | false {
+  if (options === false) return false
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidOptionError('rateLimit', 'must be an object or false')
+  const { sendLink, resetPassword, redis } = options ?? {}
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null)) throw new InvalidOptionError('rateLimit.redis', 'must be an ioredis client')
+  return {
+    sendLinkPerIp: rule('sendLink.perIp', sendLink?.perIp, rateLimitDefaults.sendLinkPerIp),
+    sendLinkPerLogin: rule('sendLink.perLogin', sendLink?.perLogin, rateLimitDefaults.sendLinkPerLogin),
+    resetPerIp: rule('resetPassword.perIp', resetPassword?.perIp, rateLimitDefaults.resetPerIp),
+    resetPerUser: rule('resetPassword.perUser', resetPassword?.perUser, rateLimitDefaults.resetPerUser),
+    redis
+  }
+}
+
+/** The key of a login's bucket: variants of one address share it, and the store never sees the address itself. */
+export function loginKey (login: string): string {
+  return createHash('sha256').update(caseFold(login.normalize('NFKC')).trim()).digest('base64url')
+}
+
+export interface RouteLimits {
+  readonly onRequest: onRequestHookHandler[]
+  readonly preHandler: preHandlerHookHandler[]
+}
+
+export interface Limits {
+  readonly sendLink: RouteLimits
+  readonly resetPassword: RouteLimits
+}
+
+const none: Limits = { sendLink: { onRequest: [], preHandler: [] }, resetPassword: { onRequest: [], preHandler: [] } }
+
+/**
+ * The limiter hooks of both routes. Reuses the app's @fastify/rate-limit registration (and so its store)
+ * when there is one; otherwise registers it in the plugin's own context, for the plugin's routes only.
+ * Per-IP limits run onRequest, before the body is parsed; per-login and per-user ones need the
+ * validated body, so they run in preHandler.
+ */
+export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false): Promise<Limits> {
+  if (settings === false) return none
+  if (!instance.hasDecorator('rateLimit')) {
+    await instance.register(fastifyRateLimit, {
+      global: false,
+      ...(settings.redis === undefined ? {} : { redis: settings.redis as never, nameSpace: 'fastify-reset-password:' })
+    })
+  }
+  // Each limiter has its own key prefix: a store shared with the app must not mix its counters with ours.
+  const limiter = (name: string, limit: LimitRule, key: (request: FastifyRequest) => string) => instance.rateLimit({
+    max: limit.max,
+    timeWindow: limit.timeWindow,
+    keyGenerator: (request) => `reset-password:${name}:${key(request)}`,
+    errorResponseBuilder: (_request, context) => new RateLimitedError(context.after)
+  })
+  const body = (request: FastifyRequest): Record<string, unknown> => request.body as Record<string, unknown>
+  return {
+    sendLink: {
+      onRequest: [limiter('send-link:ip', settings.sendLinkPerIp, (request) => request.ip)],
+      preHandler: [limiter('send-link:login', settings.sendLinkPerLogin, (request) => loginKey(body(request)['login'] as string))]
+    },
+    resetPassword: {
+      onRequest: [limiter('reset:ip', settings.resetPerIp, (request) => request.ip)],
+      preHandler: [limiter('reset:user', settings.resetPerUser, (request) => `${String(body(request)['user_id'])}:${request.ip}`)]
+    }
+  }
+}

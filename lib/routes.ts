@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Settings } from './options.js'
+import type { Workflow } from './reset-password.js'
+import { rateLimits } from './rate-limit.js'
+import { errorHandler } from './error-handler.js'
+import { Detail, ErrorReply, SendLinkBody, resetPasswordBody } from './schemas.js'
+import { UserNotFoundError } from './errors.js'
+
+export interface RoutesOptions {
+  readonly settings: Settings
+  readonly workflow: Workflow
+}
+
+// Small: the largest valid body is a 4096-character password plus three short fields.
+const BODY_LIMIT = 32 * 1024
+
+// Sent on every reply of both routes, errors included: nothing here may be cached, and the
+// frontend page's address (which holds the signature) must not leak onwards.
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff'
+}
+
+export const SENT: Detail = { detail: 'If the login belongs to an account, a reset link was sent to its e-mail address' }
+export const RESET: Detail = { detail: 'Reset password successful' }
+
+/** Both routes, in an encapsulated context: their parser, validator and error handler stay theirs. */
+export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settings, workflow }) => {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>()
+  const limits = await rateLimits(app as unknown as FastifyInstance, settings.rateLimit)
+  const locale = (request: FastifyRequest): string | undefined => settings.mail?.locale?.(request)
+
+  // JSON only: a cross-site form post or a text/plain fetch gets 415 and cannot trigger a mail.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'))
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  app.setErrorHandler(errorHandler)
+  app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })
+
+  const errors = { 400: ErrorReply, 415: ErrorReply, 429: ErrorReply, 503: ErrorReply }
+
+  for (const url of ['/send-reset-password-link', '/send-reset-password-link/']) {
+    app.post(url, {
+      bodyLimit: BODY_LIMIT,
+      schema: { body: SendLinkBody, response: { 200: Detail, ...errors } },
+      onRequest: limits.sendLink.onRequest,
+      preHandler: limits.sendLink.preHandler
+    }, async (request) => {
+      const recipients = await workflow.recipients(request.body.login)
+      if (recipients.length === 0 && settings.failWhenUserNotFound) throw new UserNotFoundError()
+      for (const user of recipients) workflow.api.sendLink(user, { locale: locale(request) })
+      return SENT
+    })
+  }
+
+  const body = resetPasswordBody(settings.passwordConfirm)
+  for (const url of ['/reset-password', '/reset-password/']) {
+    app.post(url, {
+      bodyLimit: BODY_LIMIT,
+      schema: { body, response: { 200: Detail, ...errors } },
+      onRequest: limits.resetPassword.onRequest,
+      preHandler: limits.resetPassword.preHandler
+    }, async (request) => {
+      const { user_id: userId, timestamp, signature, password, password_confirm: confirm } = request.body
+      const user = await workflow.verify(String(userId), Number(timestamp), signature)
+      await workflow.reset(user, password, confirm, locale(request))
+      return RESET
+    })
+  }
+}

@@ -1,0 +1,228 @@
+import { sql } from 'kysely'
+import type { Kysely, RawBuilder } from 'kysely'
+import { caseFold } from 'unicode-case-folding'
+import { InvalidOptionError } from '../errors.js'
+import type { ResetPasswordUser, UserAdapter } from './adapter.js'
+
+/** A column a login is matched against, in the order given. */
+export type LoginField = 'username' | 'email'
+
+/** Column names of the users table. `null` means the table has no such column. */
+export interface KyselyUsersColumns {
+  /** Primary key. Default `'id'`. */
+  readonly id?: string
+  /** Default `'email'`. */
+  readonly email?: string
+  /** Default `'username'`; with `null`, users have no username and only e-mail logins work. */
+  readonly username?: string | null
+  /** Default `'password_hash'`. */
+  readonly passwordHash?: string
+  /** Default `'is_active'`; with `null`, every user is active. */
+  readonly isActive?: string | null
+}
+
+export interface KyselyUsersOptions {
+  /** The users table, optionally schema-qualified (`'auth.users'`). Default `'users'`. */
+  readonly table?: string
+  readonly columns?: KyselyUsersColumns
+  /** Default `['username', 'email']`, or `['email']` when `columns.username` is null. */
+  readonly loginFields?: readonly LoginField[]
+  /**
+   * `'integer'` (default): only decimal integers of up to 18 digits are looked up.
+   * `'string'`: ids are compared as given, for text keys. Not for a PostgreSQL `uuid` column,
+   * which fails the query on a malformed id instead of matching nothing.
+   */
+  readonly idType?: 'integer' | 'string'
+}
+
+interface Login {
+  readonly field: LoginField
+  readonly column: string
+}
+
+interface Settings {
+  readonly table: string
+  readonly columns: Readonly<Required<KyselyUsersColumns>>
+  /** The login fields in the order they are tried. */
+  readonly logins: readonly Login[]
+  readonly idType: 'integer' | 'string'
+}
+
+interface UserRow {
+  readonly id: unknown
+  readonly email: string | null
+  readonly username?: string | null
+  readonly password_hash: string
+  readonly is_active?: unknown
+}
+
+const OPTION_KEYS = ['table', 'columns', 'loginFields', 'idType']
+const COLUMN_KEYS = ['id', 'email', 'username', 'passwordHash', 'isActive'] as const
+// At most 18 digits, so every accepted id fits a signed 64-bit integer.
+const INTEGER_ID = /^(0|[1-9][0-9]{0,17})$/
+
+/**
+ * A {@link UserAdapter} over a users table, through the app's own Kysely instance.
+ *
+ * Usernames match exactly. E-mail matches case-insensitively the way Django does since
+ * CVE-2019-19844: SQL narrows with `lower(email) = lower(login)`, then only rows whose stored
+ * address equals the login after NFKC and Unicode case folding are kept, so look-alikes that a
+ * collation calls equal (MariaDB: `mıke` = `mike`, `é` = `e`, trailing spaces) never match.
+ * On SQLite and PostgreSQL an expression index serves that lookup
+ * (`create index users_lower_email on users (lower(email))`); MariaDB cannot index `lower(email)`,
+ * so there it scans the table. SQLite's `lower()` folds ASCII only, so there `Émile@…` and
+ * `émile@…` are different addresses; so are they on PostgreSQL databases with the `C` locale.
+ *
+ * Ids above 2^53 need a driver that returns them as strings (pg does; mysql2 needs
+ * `supportBigNumbers` and `bigNumberStrings`, better-sqlite3 `safeIntegers`).
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3'
+ * import { Kysely, SqliteDialect } from 'kysely'
+ * import { kyselyUsers } from 'fastify-reset-password'
+ *
+ * interface AppDB {
+ *   auth_user: { id: number, username: string, email: string, password: string, is_active: number }
+ * }
+ * const db = new Kysely<AppDB>({ dialect: new SqliteDialect({ database: new Database('app.db') }) })
+ * const users = kyselyUsers(db, { table: 'auth_user', columns: { passwordHash: 'password' } })
+ * ```
+ */
+export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {}): UserAdapter {
+  const settings = resolve(options)
+  const { table, columns } = settings
+  // The table is only known at run time, so the app's DB type cannot describe it.
+  const anyDb = db as unknown as Kysely<any>
+
+  function selectUsers () {
+    return anyDb.selectFrom(table).select(eb => [
+      eb.ref(columns.id).as('id'),
+      eb.ref(columns.email).as('email'),
+      eb.ref(columns.passwordHash).as('password_hash'),
+      ...(columns.username === null ? [] : [eb.ref(columns.username).as('username')]),
+      ...(columns.isActive === null ? [] : [eb.ref(columns.isActive).as('is_active')])
+    ]).$castTo<UserRow>()
+  }
+
+  function toUser (row: UserRow): ResetPasswordUser {
+    return {
+      id: String(row.id),
+      email: row.email,
+      username: row.username ?? null,
+      passwordHash: row.password_hash,
+      // PostgreSQL gives booleans, SQLite and MariaDB 0 or 1 (1n with better-sqlite3's safeIntegers).
+      // Fail closed: null or anything unexpected counts as inactive.
+      isActive: columns.isActive === null || row.is_active === true || row.is_active === 1 || row.is_active === 1n
+    }
+  }
+
+  async function byUsername (column: string, login: string): Promise<ResetPasswordUser[]> {
+    const rows = await selectUsers().where(column, '=', login).orderBy(columns.id).execute()
+    // MariaDB's default collations ignore case and trailing spaces; a username must match as typed.
+    return rows.filter(row => row.username === login).map(toUser)
+  }
+
+  async function byEmail (column: string, login: string): Promise<ResetPasswordUser[]> {
+    const rows = await selectUsers()
+      .where(eb => eb(eb.fn('lower', [eb.ref(column)]), '=', eb.fn('lower', [eb.val(login)])))
+      .orderBy(columns.id)
+      .execute()
+    const folded = fold(login)
+    return rows.filter(row => row.email !== null && fold(row.email) === folded).map(toUser)
+  }
+
+  function idOperand (id: string): string | RawBuilder<bigint> | null {
+    if (settings.idType === 'string') return id.includes('\u0000') ? null : id
+    if (!INTEGER_ID.test(id)) return null
+    // A literal, not a parameter: PostgreSQL types a parameter as the column (int4) and throws
+    // when the value is out of its range, while a literal is typed by its own size and just
+    // compares unequal. The pattern above admits digits only, so nothing else reaches the SQL.
+    return sql.lit(BigInt(id))
+  }
+
+  return {
+    async findByLogin (login) {
+      // PostgreSQL rejects U+0000 in a text parameter, and no stored login holds it.
+      if (login.includes('\u0000')) return []
+      for (const { field, column } of settings.logins) {
+        const users = field === 'email' ? await byEmail(column, login) : await byUsername(column, login)
+        if (users.length > 0) return users
+      }
+      return []
+    },
+
+    async findById (id) {
+      const key = idOperand(id)
+      if (key === null) return null
+      const row = await selectUsers().where(columns.id, '=', key).executeTakeFirst()
+      return row === undefined ? null : toUser(row)
+    },
+
+    async replacePasswordHash (id, expectedHash, newHash) {
+      const key = idOperand(id)
+      if (key === null) return false
+      // mysql2 counts matched rows (CLIENT_FOUND_ROWS), as PostgreSQL and SQLite do.
+      const result = await anyDb.updateTable(table)
+        .set(columns.passwordHash, newHash)
+        .where(columns.id, '=', key)
+        .where(columns.passwordHash, '=', expectedHash)
+        .executeTakeFirst()
+      return result.numUpdatedRows === 1n
+    }
+  }
+}
+
+// Python's `unicodedata.normalize('NFKC', s).casefold()`, as in Django's _unicode_ci_compare.
+function fold (value: string): string {
+  return caseFold(value.normalize('NFKC'))
+}
+
+function resolve (options: KyselyUsersOptions): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'of kyselyUsers() must be an object')
+  }
+  rejectUnknown(options, OPTION_KEYS, '')
+  const { table = 'users', columns: given = {}, idType = 'integer' } = options
+  if (!isName(table)) throw new InvalidOptionError('table', 'must be a non-empty string')
+  if (typeof given !== 'object' || given === null) throw new InvalidOptionError('columns', 'must be an object')
+  rejectUnknown(given, COLUMN_KEYS, 'columns.')
+  const columns: Settings['columns'] = {
+    id: given.id ?? 'id',
+    email: given.email ?? 'email',
+    username: given.username === undefined ? 'username' : given.username,
+    passwordHash: given.passwordHash ?? 'password_hash',
+    isActive: given.isActive === undefined ? 'is_active' : given.isActive
+  }
+  for (const key of COLUMN_KEYS) {
+    const nullable = key === 'username' || key === 'isActive'
+    if (!isName(columns[key]) && !(nullable && columns[key] === null)) {
+      throw new InvalidOptionError(`columns.${key}`, `must be a non-empty string${nullable ? ' or null' : ''}`)
+    }
+  }
+  if (idType !== 'integer' && idType !== 'string') {
+    throw new InvalidOptionError('idType', "must be 'integer' or 'string'")
+  }
+  const fields: unknown = options.loginFields ?? (columns.username === null ? ['email'] : ['username', 'email'])
+  const FIELDS_MUST = "must be a non-empty list of distinct 'username' and 'email'"
+  if (!Array.isArray(fields) || fields.length === 0 || new Set(fields).size !== fields.length) {
+    throw new InvalidOptionError('loginFields', FIELDS_MUST)
+  }
+  const logins = fields.map((field: unknown): Login => {
+    if (field !== 'username' && field !== 'email') throw new InvalidOptionError('loginFields', FIELDS_MUST)
+    const column = columns[field]
+    if (column === null) throw new InvalidOptionError('loginFields', "cannot hold 'username' when columns.username is null")
+    return { field, column }
+  })
+  return { table, columns, logins, idType }
+}
+
+function rejectUnknown (object: object, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) throw new InvalidOptionError(`${prefix}${key}`, 'is not a kyselyUsers() option')
+  }
+}
+
+function isName (value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0
+}
