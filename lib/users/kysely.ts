@@ -156,7 +156,8 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
       const key = idOperand(id)
       if (key === null) return null
       const row = await selectUsers().where(columns.id, '=', key).executeTakeFirst()
-      return row === undefined ? null : toUser(row)
+      // MariaDB's collations find 'u-1' for 'U-1 '. Integer ids are canonical, so this holds for them too.
+      return row === undefined || String(row.id) !== id ? null : toUser(row)
     },
 
     async replacePasswordHash (id, expectedHash, newHash) {
