@@ -3,6 +3,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import resetPassword, { kyselyUsers, type ResetPasswordOptions } from '../lib/index.js'
 import { openDatabase } from './db.js'
 import { sessionRoutes } from './sessions.js'
+import { pages } from './pages.js'
+import { adminRoutes } from './admin.js'
 
 export interface ExampleOptions {
   /** The SQLite file. */
@@ -12,6 +14,8 @@ export interface ExampleOptions {
   /** SMTP URL; without it, mail is printed to the console. */
   readonly smtpUrl?: string | undefined
   readonly secret?: string | undefined
+  /** Bearer token of the admin route `POST /api/v1/admin/users/:id/send-reset-link`; without it, the route is absent. */
+  readonly adminToken?: string | undefined
   readonly logger?: FastifyServerOptions['logger']
   /** Where printed mail goes (the console by default). */
   readonly print?: (text: string) => void
@@ -19,7 +23,10 @@ export interface ExampleOptions {
   readonly plugin?: Partial<ResetPasswordOptions>
 }
 
-/** The example app: a SQLite user table, the plugin under /api/v1/accounts, a login route that proves a new password. */
+/**
+ * The example app: a SQLite user table, the plugin under /api/v1/accounts, a login route that
+ * proves a new password, the pages of the frontend, and an admin route that sends a user a link.
+ */
 export async function buildExample (options: ExampleOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false })
   const db = await openDatabase(options.database)
@@ -38,5 +45,9 @@ export async function buildExample (options: ExampleOptions): Promise<FastifyIns
     ...options.plugin
   })
   await app.register(sessionRoutes, { db })
+  await app.register(pages)
+  if (options.adminToken !== undefined && options.adminToken !== '') {
+    await app.register(adminRoutes, { prefix: '/api/v1/admin', token: options.adminToken })
+  }
   return app
 }

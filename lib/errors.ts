@@ -21,6 +21,8 @@ export const PasswordMismatchError = createError('FST_RESET_PASSWORD_PASSWORD_MI
 export const InvalidPasswordError = createError('FST_RESET_PASSWORD_INVALID_PASSWORD', 'The password does not meet the password policy', 400)
 
 // --- Both routes ---
+// Valid JSON, but an object names a key twice: which value counts would depend on the parser.
+export const DuplicateKeyError = createError('FST_RESET_PASSWORD_DUPLICATE_KEY', 'The JSON body names a key more than once', 400)
 // The user store did not answer. Identical for every login, so an outage does not enumerate accounts.
 export const ServiceUnavailableError = createError('FST_RESET_PASSWORD_UNAVAILABLE', 'Service temporarily unavailable, try again later', 503)
 

@@ -177,7 +177,6 @@ function password (value: PasswordOptions | undefined): { policy: PasswordPolicy
 
 /** Checks the options and fills in defaults; throws FST_RESET_PASSWORD_INVALID_OPTION naming the first bad option. */
 export function resolveOptions (options: ResetPasswordOptions): Settings {
-  if (typeof options !== 'object' || options === null) fail('options', 'must be an object')
   const oneTimeUse = flag('oneTimeUse', options.oneTimeUse, true)
   if (options.signer !== undefined && typeof options.signer !== 'function') fail('signer', 'must be a signer factory such as djangoSigner({ secretKey })')
   const signerFactory = options.signer ?? hmacSigner(secrets(options.secret))

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
-import fastifyRateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
+import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { caseFold } from 'unicode-case-folding'
-import { InvalidOptionError, RateLimitedError } from './errors.js'
+import { InvalidOptionError, RateLimitedError, ServiceUnavailableError } from './errors.js'
 
 /** One limit: at most `max` requests per `timeWindow` (milliseconds, or a string such as '15 minutes'). */
 export interface LimitRule {
@@ -88,28 +88,43 @@ const none: Limits = { sendLink: { onRequest: [], preHandler: [] }, resetPasswor
  */
 export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false): Promise<Limits> {
   if (settings === false) return none
-  if (!instance.hasDecorator('rateLimit')) {
+  if (!instance.hasDecorator('createRateLimit')) {
     await instance.register(fastifyRateLimit, {
       global: false,
       ...(settings.redis === undefined ? {} : { redis: settings.redis as never, nameSpace: 'fastify-reset-password:' })
     })
   }
   // Each limiter has its own key prefix: a store shared with the app must not mix its counters with ours.
-  const limiter = (name: string, limit: LimitRule, key: (request: FastifyRequest) => string) => instance.rateLimit({
-    max: limit.max,
-    timeWindow: limit.timeWindow,
-    keyGenerator: (request) => `reset-password:${name}:${key(request)}`,
-    errorResponseBuilder: (_request, context) => new RateLimitedError(context.after)
-  })
+  // createRateLimit, checked by hand: the hooks of `rateLimit()` let only the first limiter of a request
+  // run (a request flag shared by the whole registration), so the per-login and per-user limits never would.
+  const limiter = (name: string, limit: LimitRule, key: (request: FastifyRequest) => string) => {
+    const check = instance.createRateLimit({
+      max: limit.max,
+      timeWindow: limit.timeWindow,
+      keyGenerator: (request) => `reset-password:${name}:${key(request)}`
+    })
+    return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      // A store that fails (Redis down) closes the door with the same 503 as a failing user store, never a 500.
+      const result = await check(request).catch((err: unknown) => {
+        request.log.error({ err }, 'fastify-reset-password: the rate-limit store failed')
+        throw new ServiceUnavailableError()
+      })
+      if (result.isAllowed || !result.isExceeded) return
+      reply.header('retry-after', result.ttlInSeconds)
+      throw new RateLimitedError(`${result.ttlInSeconds} seconds`)
+    }
+  }
+  // IPv6 clients are counted per /64, as @fastify/rate-limit's own key does: one host usually holds a whole /64.
+  const ip = (request: FastifyRequest): string => normalizeIP(request.ip)
   const body = (request: FastifyRequest): Record<string, unknown> => request.body as Record<string, unknown>
   return {
     sendLink: {
-      onRequest: [limiter('send-link:ip', settings.sendLinkPerIp, (request) => request.ip)],
+      onRequest: [limiter('send-link:ip', settings.sendLinkPerIp, ip)],
       preHandler: [limiter('send-link:login', settings.sendLinkPerLogin, (request) => loginKey(body(request)['login'] as string))]
     },
     resetPassword: {
-      onRequest: [limiter('reset:ip', settings.resetPerIp, (request) => request.ip)],
-      preHandler: [limiter('reset:user', settings.resetPerUser, (request) => `${String(body(request)['user_id'])}:${request.ip}`)]
+      onRequest: [limiter('reset:ip', settings.resetPerIp, ip)],
+      preHandler: [limiter('reset:user', settings.resetPerUser, (request) => `${String(body(request)['user_id'])}:${ip(request)}`)]
     }
   }
 }

@@ -4,8 +4,9 @@ import type { Settings } from './options.js'
 import type { Workflow } from './reset-password.js'
 import { rateLimits } from './rate-limit.js'
 import { errorHandler } from './error-handler.js'
-import { Detail, ErrorReply, SendLinkBody, resetPasswordBody } from './schemas.js'
-import { UserNotFoundError } from './errors.js'
+import { hidden, resetPasswordSchema, sendLinkSchema, type Detail } from './schemas.js'
+import { DuplicateKeyError, UserNotFoundError } from './errors.js'
+import { hasDuplicateKey } from './json.js'
 
 export interface RoutesOptions {
   readonly settings: Settings
@@ -34,17 +35,21 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
 
   // JSON only: a cross-site form post or a text/plain fetch gets 415 and cannot trigger a mail.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'))
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body: string, done) => {
+    parseJson(request, body, (err, value) => {
+      if (err === null && hasDuplicateKey(body)) done(new DuplicateKeyError(), undefined)
+      else done(err, value)
+    })
+  })
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(errorHandler)
   app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })
 
-  const errors = { 400: ErrorReply, 415: ErrorReply, 429: ErrorReply, 503: ErrorReply }
-
   for (const url of ['/send-reset-password-link', '/send-reset-password-link/']) {
     app.post(url, {
       bodyLimit: BODY_LIMIT,
-      schema: { body: SendLinkBody, response: { 200: Detail, ...errors } },
+      schema: url.endsWith('/') ? hidden(sendLinkSchema) : sendLinkSchema,
       onRequest: limits.sendLink.onRequest,
       preHandler: limits.sendLink.preHandler
     }, async (request) => {
@@ -55,11 +60,11 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
     })
   }
 
-  const body = resetPasswordBody(settings.passwordConfirm)
+  const schema = resetPasswordSchema(settings.passwordConfirm)
   for (const url of ['/reset-password', '/reset-password/']) {
     app.post(url, {
       bodyLimit: BODY_LIMIT,
-      schema: { body, response: { 200: Detail, ...errors } },
+      schema: url.endsWith('/') ? hidden(schema) : schema,
       onRequest: limits.resetPassword.onRequest,
       preHandler: limits.resetPassword.preHandler
     }, async (request) => {

@@ -1,11 +1,22 @@
+import { STATUS_CODES } from 'node:http'
 import { Type, type Static } from '@sinclair/typebox'
+import { errorCodes, type FastifyError } from 'fastify'
+import {
+  InvalidPasswordError,
+  InvalidSignatureError,
+  PasswordMismatchError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  SignatureExpiredError,
+  UserNotFoundError
+} from './errors.js'
 
 // Request bodies are closed (additionalProperties: false) and validated without coercion:
 // an array, number, null or object where a string belongs is a 400, never converted.
 
 export const SendLinkBody = Type.Object({
   login: Type.String({ minLength: 1, maxLength: 254, description: 'A username or e-mail address', examples: ['alice@example.com'] })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ login: 'alice@example.com' }] })
 export type SendLinkBody = Static<typeof SendLinkBody>
 
 const UserId = Type.Union([
@@ -22,6 +33,9 @@ const Timestamp = Type.Union([
 // checked before any hashing and answers with a reason code instead.
 const MAX_PASSWORD_UNITS = 4096
 
+const EXAMPLE_PASSWORD = 'correct horse battery staple'
+const EXAMPLE_LINK = { user_id: '42', timestamp: '1767225600', signature: 'sTCK0Q58riwjVa006GHdg5ioyi9R0BJoEkkIxMQMSnA' }
+
 export function resetPasswordBody (passwordConfirm: boolean) {
   const password = Type.String({ maxLength: MAX_PASSWORD_UNITS, description: 'The new password, taken exactly as sent' })
   return Type.Object({
@@ -30,7 +44,11 @@ export function resetPasswordBody (passwordConfirm: boolean) {
     signature: Type.String({ minLength: 1, maxLength: 128, description: 'The signature query parameter of the link' }),
     password,
     password_confirm: passwordConfirm ? password : Type.Optional(password)
-  }, { additionalProperties: false })
+  }, {
+    additionalProperties: false,
+    description: 'The three query parameters of the link, as the frontend page received them, and the new password',
+    examples: [{ ...EXAMPLE_LINK, password: EXAMPLE_PASSWORD, ...(passwordConfirm ? { password_confirm: EXAMPLE_PASSWORD } : {}) }]
+  })
 }
 export type ResetPasswordBody = Static<ReturnType<typeof resetPasswordBody>>
 
@@ -51,3 +69,116 @@ export const ErrorReply = Type.Object({
   reasons: Type.Optional(Type.Array(PasswordReason))
 })
 export type ErrorReply = Static<typeof ErrorReply>
+
+// ---------------------------------------------------------------------------------------------
+// Route schemas: what @fastify/swagger documents and fast-json-stringify serialises with.
+
+/** An error a route answers with, and when. */
+interface Outcome {
+  readonly error: FastifyError
+  readonly when: string
+  readonly reasons?: ReadonlyArray<Static<typeof PasswordReason>>
+}
+
+/** The reply the error handler writes for `error`, as an example. */
+function sample ({ error, reasons }: Outcome): ErrorReply {
+  const statusCode = error.statusCode as number
+  const reply = { statusCode, code: error.code, error: STATUS_CODES[statusCode] as string, message: error.message }
+  return reasons === undefined ? reply : { ...reply, reasons: [...reasons] }
+}
+
+/** ErrorReply for one status, its description listing every code it can carry. */
+function errorResponse (summary: string, outcomes: readonly Outcome[]) {
+  return Type.Object(ErrorReply.properties, {
+    description: [`${summary} \`code\` is one of:`, ...outcomes.map(({ error, when }) => `- \`${error.code}\`: ${when}`)].join('\n'),
+    examples: outcomes.map(sample)
+  })
+}
+
+function malformed (validation: string): Outcome[] {
+  return [
+    { error: new errorCodes.FST_ERR_VALIDATION(validation), when: 'the body does not match the schema (nothing is coerced: a number where a string belongs is refused)' },
+    { error: new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), when: 'the body is empty' },
+    { error: new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), when: 'the body is not valid JSON' },
+    { error: new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), when: 'the body is not as long as its Content-Length says' }
+  ]
+}
+
+const tooLarge = errorResponse('The body is too large.', [
+  { error: new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), when: 'the body is over the routes\' limit (32 KiB)' }
+])
+const unsupported = errorResponse('Only JSON is accepted, so that a cross-site form cannot post here.', [
+  { error: new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), when: 'the Content-Type is not application/json' }
+])
+const rateLimited = errorResponse('Too many requests.', [
+  { error: new RateLimitedError('1 minute'), when: 'a rate limit of the route was reached; the `retry-after` header gives the seconds to wait' }
+])
+const unavailable = errorResponse('The user store did not answer; the reply is the same for every login.', [
+  { error: new ServiceUnavailableError(), when: 'the user adapter threw (database down or timed out)' }
+])
+
+const TAGS = ['password reset']
+
+/** The schema of `POST {prefix}/send-reset-password-link`. */
+export const sendLinkSchema = {
+  summary: 'Send a password-reset link',
+  description: 'Finds the active users whose login (username or e-mail address, as the user adapter matches them) is `login` ' +
+    'and queues a mail with a signed reset link to each. The reply does not wait for the mail, and it is the same ' +
+    'whether or not an account matched, unless the app set `failWhenUserNotFound`.',
+  tags: TAGS,
+  body: SendLinkBody,
+  response: {
+    200: Type.Object(Detail.properties, {
+      description: 'The request was taken: a link is on its way if the login belongs to an account.',
+      examples: [{ detail: 'If the login belongs to an account, a reset link was sent to its e-mail address' }]
+    }),
+    400: errorResponse('The body was refused, or the login is unknown.', [
+      ...malformed('body/login Expected string'),
+      { error: new UserNotFoundError(), when: 'no active user with an e-mail address has this login (only when the app set `failWhenUserNotFound`)' }
+    ]),
+    413: tooLarge,
+    415: unsupported,
+    429: rateLimited,
+    503: unavailable
+  }
+}
+
+/** The schema of `POST {prefix}/reset-password`; `password_confirm` is required when `passwordConfirm` is. */
+export function resetPasswordSchema (passwordConfirm: boolean) {
+  return {
+    summary: 'Set a new password with a reset link',
+    description: 'Checks the signature and age of the link, checks the new password against the password policy, ' +
+      'and stores its hash. A link works once: it stops working when the password changes.',
+    tags: TAGS,
+    body: resetPasswordBody(passwordConfirm),
+    response: {
+      200: Type.Object(Detail.properties, {
+        description: 'The password was changed.',
+        examples: [{ detail: 'Reset password successful' }]
+      }),
+      400: errorResponse('The body, the link or the password was refused.', [
+        ...malformed('body/signature Expected string'),
+        { error: new InvalidSignatureError(), when: 'the link is not valid: altered, for an unknown or inactive user, or already used' },
+        { error: new SignatureExpiredError(), when: 'the link is older than the `period` option allows; ask for a new one' },
+        { error: new PasswordMismatchError(), when: '`password_confirm` differs from `password`' },
+        {
+          error: new InvalidPasswordError(),
+          when: 'the password policy refused the password; `reasons` lists each rule it breaks, with a code and a message',
+          reasons: [{ code: 'password_too_short', message: 'This password is too short. It must contain at least 8 characters.' }]
+        }
+      ]),
+      413: tooLarge,
+      415: unsupported,
+      429: rateLimited,
+      503: unavailable
+    }
+  }
+}
+
+/**
+ * The same route schema with `hide: true`, which @fastify/swagger reads to leave a route out of the
+ * document: for the trailing-slash twin of each route.
+ */
+export function hidden<S extends object> (schema: S): S {
+  return { ...schema, hide: true }
+}

@@ -61,6 +61,7 @@ export class MailQueue {
   readonly #timers = new Map<NodeJS.Timeout, Entry>()
   #running = 0
   #closing = false
+  #gaveUp = false
   #drained: (() => void) | undefined
 
   constructor (send: Send, events: ResetPasswordEmitter, log: FastifyBaseLogger, settings: QueueSettings) {
@@ -99,6 +100,8 @@ export class MailQueue {
       new Promise<void>((resolve) => { timeout = setTimeout(resolve, this.#settings.closeTimeout) })
     ])
     clearTimeout(timeout)
+    // Mail still in flight finishes on its own; if it fails now, it is reported instead of retried.
+    this.#gaveUp = true
     const left = [...this.#waiting, ...this.#timers.values()]
     this.#waiting.length = 0
     for (const [timer] of this.#timers) clearTimeout(timer)
@@ -126,7 +129,7 @@ export class MailQueue {
       await this.#send(entry.message, entry.job.user)
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
-      if (isPermanent(error) || entry.attempts >= this.#settings.attempts) {
+      if (isPermanent(error) || entry.attempts >= this.#settings.attempts || this.#gaveUp) {
         this.#fail(entry, error)
       } else {
         this.#log.warn({ err: error, attempts: entry.attempts, kind: entry.job.kind }, 'fastify-reset-password: mail delivery failed, will retry')

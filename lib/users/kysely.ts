@@ -73,8 +73,10 @@ const INTEGER_ID = /^(0|[1-9][0-9]{0,17})$/
  * so there it scans the table. SQLite's `lower()` folds ASCII only, so there `Émile@…` and
  * `émile@…` are different addresses; so are they on PostgreSQL databases with the `C` locale.
  *
- * Ids above 2^53 need a driver that returns them as strings (pg does; mysql2 needs
- * `supportBigNumbers` and `bigNumberStrings`, better-sqlite3 `safeIntegers`).
+ * On MariaDB and MySQL the login columns must be utf8mb4: against a latin1 column, a login outside
+ * Latin-1 fails the query ("Illegal mix of collations"). Ids above 2^53 need a driver that returns
+ * them as strings or bigints (pg does; mysql2 needs `supportBigNumbers` and `bigNumberStrings`,
+ * better-sqlite3 `safeIntegers`); otherwise findById finds nobody for them.
  *
  * @example
  * ```ts
@@ -188,11 +190,12 @@ function resolve (options: KyselyUsersOptions): Settings {
   if (!isName(table)) throw new InvalidOptionError('table', 'must be a non-empty string')
   if (typeof given !== 'object' || given === null) throw new InvalidOptionError('columns', 'must be an object')
   rejectUnknown(given, COLUMN_KEYS, 'columns.')
+  // Only undefined means the default: null is how a table says it lacks a column.
   const columns: Settings['columns'] = {
-    id: given.id ?? 'id',
-    email: given.email ?? 'email',
+    id: given.id === undefined ? 'id' : given.id,
+    email: given.email === undefined ? 'email' : given.email,
     username: given.username === undefined ? 'username' : given.username,
-    passwordHash: given.passwordHash ?? 'password_hash',
+    passwordHash: given.passwordHash === undefined ? 'password_hash' : given.passwordHash,
     isActive: given.isActive === undefined ? 'is_active' : given.isActive
   }
   for (const key of COLUMN_KEYS) {

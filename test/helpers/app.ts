@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import resetPassword, { kyselyUsers, hashPassword, type ResetPasswordOptions } from '../../lib/index.js'
 import { openDatabase, createUsersTable, insertUser, type TestDB } from './db.js'
@@ -31,8 +31,8 @@ export interface TestApp {
   addUser (user: { username?: string | null, email?: string | null, isActive?: boolean, password?: string }): Promise<TestUser>
   /** The stored hash of a user. */
   hashOf (id: string): Promise<string>
-  /** POSTs JSON to a route under the prefix. */
-  post (route: string, body: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>
+  /** POSTs JSON to a route under the prefix, from 127.0.0.1 unless `remoteAddress` is given. */
+  post (route: string, body: unknown, headers?: Record<string, string>, remoteAddress?: string): Promise<LightMyRequestResponse>
 }
 
 
@@ -43,7 +43,15 @@ export interface TestApp {
  */
 export async function buildApp (
   t: Test,
-  options: { dialect?: 'sqlite' | 'postgres' | 'mariadb', plugin?: Partial<ResetPasswordOptions>, sink?: SmtpSink } = {}
+  options: {
+    dialect?: 'sqlite' | 'postgres' | 'mariadb'
+    plugin?: Partial<ResetPasswordOptions>
+    sink?: SmtpSink
+    /** Fastify's own options, e.g. `trustProxy` or `logger`. */
+    fastify?: FastifyServerOptions
+    /** Runs on the app before the plugin is registered, e.g. to register @fastify/rate-limit first. */
+    before?: (app: FastifyInstance) => Promise<unknown> | unknown
+  } = {}
 ): Promise<TestApp | null> {
   const dialect = options.dialect ?? 'sqlite'
   const db = await openDatabase(t, dialect)
@@ -51,19 +59,20 @@ export async function buildApp (
   const table = await createUsersTable(db, dialect)
   const sink = options.sink ?? await startSmtpSink(t)
   const clock = { now: Date.UTC(2026, 0, 1) }
-  const app = Fastify()
+  const app = Fastify(options.fastify)
   t.teardown(async () => { await app.close() })
+  await options.before?.(app)
   await app.register(resetPassword, {
     prefix: PREFIX,
     secret: SECRET,
     verificationUrl: VERIFICATION_URL,
     users: kyselyUsers(db, { table }),
-    mail: { transport: sink.url, from: 'no-reply@example.com' },
     password: { hash: cheapHash },
     queue: { retryDelay: 10, maxRetryDelay: 50 },
     rateLimit: false,
     now: () => clock.now,
-    ...options.plugin
+    ...options.plugin,
+    mail: { transport: sink.url, from: 'no-reply@example.com', ...options.plugin?.mail }
   })
   await app.ready()
   return {
@@ -80,9 +89,10 @@ export async function buildApp (
       const row = await (db as Kysely<any>).selectFrom(table).select('password_hash').where('id', '=', Number(id)).executeTakeFirstOrThrow()
       return row.password_hash as string
     },
-    async post (route, body, headers = {}) {
+    async post (route, body, headers = {}, remoteAddress) {
       return await app.inject({
         method: 'POST',
+        ...(remoteAddress === undefined ? {} : { remoteAddress }),
         url: `${PREFIX}/${route}`,
         headers: { 'content-type': 'application/json', ...headers },
         payload: typeof body === 'string' ? body : JSON.stringify(body)

@@ -1,0 +1,32 @@
+import Database from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import { envString } from './ipc.js'
+
+// What a server process reads its data from, as the parent set it up: BENCH_DB=sqlite with
+// BENCH_DB_FILE (a private copy of the seeded file), or BENCH_DB=postgres with BENCH_PG_URL and BENCH_PG_TABLE.
+
+export type Store =
+  | { readonly kind: 'sqlite', readonly table: string, readonly sqlite: Database.Database }
+  | { readonly kind: 'postgres', readonly table: string, readonly pool: pg.Pool }
+
+export function openStore (): Store {
+  if (envString('BENCH_DB') === 'postgres') {
+    return { kind: 'postgres', table: envString('BENCH_PG_TABLE'), pool: new pg.Pool({ connectionString: envString('BENCH_PG_URL'), max: 10 }) }
+  }
+  const sqlite = new Database(envString('BENCH_DB_FILE'))
+  // The file is in WAL mode already (persistent); NORMAL is per connection. Both as in production.
+  sqlite.pragma('synchronous = NORMAL')
+  return { kind: 'sqlite', table: 'users', sqlite }
+}
+
+export function kyselyOf (store: Store): Kysely<unknown> {
+  return new Kysely({
+    dialect: store.kind === 'sqlite' ? new SqliteDialect({ database: store.sqlite }) : new PostgresDialect({ pool: store.pool })
+  })
+}
+
+export async function closeStore (store: Store): Promise<void> {
+  if (store.kind === 'sqlite') store.sqlite.close()
+  else await store.pool.end()
+}

@@ -1,0 +1,84 @@
+// The child side of the protocol bench/processes.ts speaks: a server process reports 'ready' with
+// its port, then answers requests ({ id, type, ...payload }) with { id, result } or { id, error }.
+
+export type Handler = (payload: Record<string, unknown>) => unknown
+
+export interface ServeOptions {
+  /** Starts listening; resolves to the port (undefined for a process that serves no HTTP). */
+  readonly listen: () => Promise<number | undefined>
+  /** Releases what the process holds before it exits (the HTTP server, the database). */
+  readonly close: () => Promise<void>
+  readonly handlers?: Readonly<Record<string, Handler>>
+}
+
+interface Request {
+  readonly id: number
+  readonly type: string
+  readonly [key: string]: unknown
+}
+
+const builtIn: Record<string, Handler> = {
+  stats: () => ({ rss: process.memoryUsage().rss, cpu: cpuMicros() }),
+  // Needs --expose-gc; two passes, as the first one can leave finalized objects for the second.
+  gc: () => {
+    const gc = (globalThis as { gc?: () => void }).gc
+    if (gc === undefined) throw new Error('start the process with --expose-gc')
+    gc()
+    gc()
+    return { rss: process.memoryUsage().rss }
+  }
+}
+
+function cpuMicros (): number {
+  const { user, system } = process.cpuUsage()
+  return user + system
+}
+
+function send (message: unknown): void {
+  process.send?.(message)
+}
+
+/** Runs a bench child: listens, tells the parent, serves its requests until it says 'close'. */
+export function serve ({ listen, close, handlers = {} }: ServeOptions): void {
+  const all = { ...builtIn, ...handlers }
+  process.on('message', (raw) => {
+    const { id, type, ...payload } = raw as Request
+    if (type === 'close') {
+      // process.exit(), not a signal: --cpu-prof writes its profile only on a normal exit.
+      close().finally(() => { send({ id, result: null }); process.exit(0) })
+      return
+    }
+    const handler = all[type]
+    Promise.resolve()
+      .then(() => {
+        if (handler === undefined) throw new Error(`unknown request "${type}"`)
+        return handler(payload)
+      })
+      .then((result) => { send({ id, result }) }, (err: Error) => { send({ id, error: err.message }) })
+  })
+  // A parent that died must not leave the server running.
+  process.on('disconnect', () => { process.exit(1) })
+  listen().then((port) => { send({ type: 'ready', port }) }, (err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}
+
+/** A number from the environment the parent set. */
+export function envNumber (name: string, fallback?: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') {
+    if (fallback === undefined) throw new Error(`${name} is not set`)
+    return fallback
+  }
+  return Number(raw)
+}
+
+export function envString (name: string, fallback?: string): string {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') {
+    if (fallback === undefined) throw new Error(`${name} is not set`)
+    return fallback
+  }
+  return raw
+}

@@ -1,0 +1,192 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import type { Page, Request } from 'playwright-core'
+import { buildExample } from '../example/app.js'
+import { DEMO_USER } from '../example/db.js'
+import { freePort, launchChromium } from './helpers/browser.js'
+import { linkFrom, startSmtpSink } from './helpers/smtp.js'
+
+// Screenshots of every state, to be looked at; the folder is git-ignored.
+const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url))
+const NEW_PASSWORD = 'correct horse battery staple 42'
+const HOUR = 3600 * 1000
+
+t.test('a user resets a forgotten password in Chromium and logs in with it', async (t) => {
+  const browser = await launchChromium(t)
+  if (browser === null) return
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-reset-password-browser-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  await mkdir(ARTIFACTS, { recursive: true })
+  const sink = await startSmtpSink(t)
+  // The plugin's clock, moved forward to make a mailed link expire.
+  const clock = { offset: 0 }
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const app = await buildExample({
+    database: join(dir, 'example.sqlite'),
+    publicUrl: `${origin}/`,
+    smtpUrl: sink.url,
+    plugin: { now: () => Date.now() + clock.offset }
+  })
+  t.teardown(async () => { await app.close() })
+  await app.listen({ port, host: '127.0.0.1' })
+
+  const context = await browser.newContext()
+  t.teardown(async () => { await context.close() })
+  const page = await context.newPage()
+  const requests: Request[] = []
+  const problems: string[] = []
+  page.on('request', (request) => requests.push(request))
+  // A CSP violation (an inline script or style, another origin) is reported on the console.
+  page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()) })
+  page.on('pageerror', (error) => problems.push(error.message))
+
+  const screenshot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  }
+  // Waits for the status region to show `title`, and returns what it says.
+  const outcome = async (title: string): Promise<string> => {
+    await page.locator('#status h2', { hasText: title }).waitFor()
+    return await page.locator('#status').innerText()
+  }
+  const focused = async (): Promise<string> => await page.evaluate(() => {
+    const active = document.activeElement
+    return active === null ? '' : active.id === '' ? active.textContent ?? '' : `#${active.id}`
+  })
+  const askForLink = async (): Promise<void> => {
+    await page.goto(`${origin}/forgot-password/`)
+    await page.getByLabel('Username or e-mail address').fill(DEMO_USER.username)
+    await page.getByRole('button', { name: 'Send me a link' }).click()
+  }
+  const openLink = async (link: URL): Promise<void> => {
+    await page.goto(link.href)
+    t.equal(page.url(), `${origin}/reset-password/`, 'the query is gone from the address bar')
+  }
+  const submitPassword = async (password: string, again = password): Promise<void> => {
+    await page.getByLabel('New password', { exact: true }).fill(password)
+    await page.getByLabel('New password, again').fill(again)
+    await page.getByRole('button', { name: 'Change password' }).click()
+  }
+  // The link of the `nth` link mail; other mail (the "password changed" notice) may come in between.
+  const mailedLink = async (nth: number): Promise<URL> => {
+    for (let total = nth; ; total++) {
+      const links = (await sink.waitForMails(total)).filter((mail) => mail.text.includes('signature='))
+      if (links.length >= nth) return linkFrom(links[nth - 1]!)
+    }
+  }
+
+  await askForLink()
+  t.match(await outcome('Check your e-mail'), /If this login belongs to an account/)
+  t.equal(await focused(), 'Check your e-mail')
+  await screenshot('forgot-password-sent')
+  const first = await mailedLink(1)
+  t.equal(`${first.origin}${first.pathname}`, `${origin}/reset-password/`)
+
+  const opened = await page.goto(first.href)
+  t.equal(opened?.headers()['content-security-policy']?.startsWith("default-src 'self'"), true)
+  t.equal(opened?.headers()['referrer-policy'], 'no-referrer')
+  t.equal(page.url(), `${origin}/reset-password/`, 'the query is gone from the address bar')
+  t.equal(await page.evaluate(() => window.location.search), '')
+  t.equal(await focused(), '#password', 'the new password field has focus')
+  await screenshot('reset-password-form')
+
+  const before = requests.length
+  await submitPassword(NEW_PASSWORD, `${NEW_PASSWORD}!`)
+  t.match(await outcome('The passwords do not match'), /same new password/)
+  t.equal(requests.length, before, 'a mismatch is caught before any request')
+  t.equal(await focused(), '#password-confirm')
+  t.equal(await page.getByLabel('New password, again').getAttribute('aria-invalid'), 'true')
+  await screenshot('reset-password-mismatch')
+
+  await submitPassword('12345678')
+  const rules = await outcome('Choose a different password')
+  t.match(rules, /This password is too common/)
+  t.match(rules, /This password is entirely numeric/)
+  t.equal(await focused(), '#password')
+  t.equal(await page.getByLabel('New password', { exact: true }).getAttribute('aria-invalid'), 'true')
+  await screenshot('reset-password-rules')
+
+  // Answers the server gives only under load or in an outage, played back in the browser.
+  const answerOnce = async (status: number, code: string, headers: Record<string, string> = {}): Promise<void> => {
+    await page.route('**/api/v1/accounts/reset-password', async (route) => {
+      await route.fulfill({ status, headers, contentType: 'application/json', body: JSON.stringify({ statusCode: status, code, error: '', message: '' }) })
+    }, { times: 1 })
+  }
+  await answerOnce(429, 'FST_RESET_PASSWORD_RATE_LIMITED', { 'retry-after': '900' })
+  await submitPassword(NEW_PASSWORD)
+  t.match(await outcome('Too many attempts'), /not changed\. Try again in 15 minutes\./)
+  t.equal(await focused(), 'Too many attempts')
+  await screenshot('reset-password-rate-limited')
+  await answerOnce(503, 'FST_RESET_PASSWORD_UNAVAILABLE')
+  await submitPassword(NEW_PASSWORD)
+  t.match(await outcome('The service is unavailable'), /not changed/)
+  await screenshot('reset-password-unavailable')
+
+  await submitPassword(NEW_PASSWORD)
+  t.match(await outcome('Your password has been changed'), /log in with your new password/)
+  t.equal(await focused(), 'Your password has been changed')
+  t.equal(await page.locator('#reset-form').isHidden(), true)
+  await screenshot('reset-password-success')
+
+  await page.getByRole('link', { name: 'Log in', exact: true }).click()
+  await page.getByLabel('Username or e-mail address').fill(DEMO_USER.username)
+  await page.getByLabel('Password').fill(DEMO_USER.password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  t.match(await outcome('Wrong login or password'), /Check both/)
+  await screenshot('login-old-password')
+  await page.getByLabel('Password').fill(NEW_PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  t.match(await outcome('You are logged in'), /Your password works/)
+  await screenshot('login-new-password')
+
+  await openLink(first)
+  await submitPassword(`${NEW_PASSWORD} again`)
+  t.match(await outcome('This link does not work'), /used already/, 'a used link no longer works')
+  await screenshot('reset-password-used-link')
+
+  await askForLink()
+  await outcome('Check your e-mail')
+  const tampered = await mailedLink(2)
+  const signature = tampered.searchParams.get('signature')!
+  tampered.searchParams.set('signature', `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`)
+  await openLink(tampered)
+  await submitPassword(`${NEW_PASSWORD} again`)
+  t.match(await outcome('This link does not work'), /Your password was not changed/)
+  await screenshot('reset-password-tampered-link')
+
+  await askForLink()
+  await outcome('Check your e-mail')
+  const expiring = await mailedLink(3)
+  await openLink(expiring)
+  clock.offset = 2 * HOUR
+  await submitPassword(`${NEW_PASSWORD} again`)
+  t.match(await outcome('This link has expired'), /limited time/)
+  clock.offset = 0
+  await screenshot('reset-password-expired-link')
+  await page.getByRole('link', { name: 'Ask for a new link' }).click()
+  t.equal(page.url(), `${origin}/forgot-password/`, 'the expired page leads to asking for a new link')
+
+  await openLink(new URL(`${origin}/reset-password/?user_id=1&timestamp=1767225600`))
+  t.match(await outcome('This link is incomplete'), /Open the link from the e-mail again/)
+  t.equal(await page.locator('#reset-form').isHidden(), true)
+  await screenshot('reset-password-incomplete-link')
+
+  // The default limit is three links per login every 15 minutes.
+  await askForLink()
+  t.match(await outcome('Too many requests'), /No new link was sent\. Try again in 15 minutes\./)
+  await screenshot('forgot-password-rate-limited')
+
+  const signatures = [first, tampered, expiring].map((link) => link.searchParams.get('signature')!)
+  for (const request of requests) {
+    const url = new URL(request.url())
+    t.equal(url.origin, origin, `${request.method()} ${url.pathname} stays on the origin`)
+    const headers = await request.allHeaders()
+    t.equal(headers['referer'], undefined, `${request.method()} ${url.pathname} sends no Referer`)
+    const leaked = signatures.some((signature) => Object.values(headers).some((value) => value.includes(signature)))
+    t.notOk(leaked, `${request.method()} ${url.pathname} carries no signature in a header`)
+  }
+  t.same(problems, [], 'no console errors and no CSP violations')
+})

@@ -1,0 +1,128 @@
+import t from 'tap'
+import { buildApp } from './helpers/app.js'
+import { userNamed } from './helpers/links.js'
+
+type Failure = { kind: string, attempts: number, error: Error }
+
+t.test('a temporary SMTP failure is retried and delivered when the server recovers', async (t) => {
+  const h = await buildApp(t, { plugin: { queue: { attempts: 10, retryDelay: 50, maxRetryDelay: 100 } } })
+  if (h === null) return
+  await userNamed(h, 'alice')
+  h.sink.fault({ kind: 'temporary' })
+  const sent: number[] = []
+  h.app.resetPassword.on('mailSent', ({ attempts }) => { sent.push(attempts) })
+  t.equal((await h.post('send-reset-password-link', { login: 'alice' })).statusCode, 200)
+  while (h.sink.attempts < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  h.sink.fault({ kind: 'none' })
+  await h.sink.waitForMails(1)
+  await h.app.close()
+  t.equal(sent.length, 1)
+  t.ok(sent[0]! >= 3, `delivered on attempt ${sent[0]}`)
+})
+
+t.test('a permanent 5xx is reported once and not retried', async (t) => {
+  const h = await buildApp(t)
+  if (h === null) return
+  await userNamed(h, 'alice')
+  h.sink.fault({ kind: 'permanent', code: 550 })
+  const failed: Failure[] = []
+  h.app.resetPassword.on('mailFailed', (event) => { failed.push(event) })
+  t.equal((await h.post('send-reset-password-link', { login: 'alice' })).statusCode, 200)
+  await h.app.close()
+  t.equal(failed.length, 1)
+  t.equal(failed[0]!.attempts, 1)
+  t.equal(failed[0]!.kind, 'link')
+  t.equal((failed[0]!.error as { responseCode?: number }).responseCode, 550)
+  t.equal(h.sink.attempts, 1)
+})
+
+t.test('after the configured attempts a failing mail is reported with its attempt count', async (t) => {
+  const h = await buildApp(t, { plugin: { queue: { attempts: 3, retryDelay: 10, maxRetryDelay: 20 } } })
+  if (h === null) return
+  await userNamed(h, 'alice')
+  h.sink.fault({ kind: 'refuse' })
+  const failed: Failure[] = []
+  const done = new Promise<void>((resolve) => h.app.resetPassword.on('mailFailed', (event) => { failed.push(event); resolve() }))
+  await h.post('send-reset-password-link', { login: 'alice' })
+  await done
+  t.equal(failed[0]!.attempts, 3)
+  t.equal(h.sink.attempts, 3)
+})
+
+t.test('while SMTP is down send-link answers as usual', async (t) => {
+  const h = await buildApp(t)
+  if (h === null) return
+  await userNamed(h, 'alice')
+  const up = await h.post('send-reset-password-link', { login: 'alice' })
+  await h.sink.waitForMails(1)
+  h.sink.fault({ kind: 'refuse' })
+  const down = await h.post('send-reset-password-link', { login: 'alice' })
+  t.equal(down.statusCode, up.statusCode)
+  t.equal(down.body, up.body)
+})
+
+t.test('close() waits for queued and in-flight mail while the SMTP server is slow', async (t) => {
+  const h = await buildApp(t, { plugin: { queue: { concurrency: 2 } } })
+  if (h === null) return
+  for (let i = 0; i < 6; i++) await userNamed(h, `user${i}`)
+  h.sink.fault({ kind: 'slow', delayMs: 150 })
+  for (let i = 0; i < 6; i++) await h.post('send-reset-password-link', { login: `user${i}` })
+  await h.app.close()
+  t.equal(h.sink.mails.length, 6)
+})
+
+t.test('close() gives up after closeTimeout and reports what it could not send', async (t) => {
+  const h = await buildApp(t, { plugin: { queue: { closeTimeout: 300, attempts: 100, retryDelay: 5000, maxRetryDelay: 5000 } } })
+  if (h === null) return
+  await userNamed(h, 'alice')
+  await userNamed(h, 'bob')
+  h.sink.fault({ kind: 'refuse' })
+  const failed: Failure[] = []
+  h.app.resetPassword.on('mailFailed', (event) => { failed.push(event) })
+  await h.post('send-reset-password-link', { login: 'alice' })
+  await h.post('send-reset-password-link', { login: 'bob' })
+  while (h.sink.attempts < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  const started = Date.now()
+  await h.app.close()
+  t.ok(Date.now() - started < 1000, 'close() returned soon after closeTimeout')
+  // A mail in flight at the deadline is reported when its attempt ends.
+  while (failed.length < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(failed.length, 2)
+})
+
+t.test('no more deliveries run at once than queue.concurrency', async (t) => {
+  let running = 0
+  let most = 0
+  const h = await buildApp(t, {
+    plugin: {
+      queue: { concurrency: 3 },
+      deliver: async () => {
+        most = Math.max(most, ++running)
+        await new Promise((resolve) => setTimeout(resolve, 30))
+        running--
+      }
+    }
+  })
+  if (h === null) return
+  for (let i = 0; i < 10; i++) await userNamed(h, `user${i}`)
+  for (let i = 0; i < 10; i++) await h.post('send-reset-password-link', { login: `user${i}` })
+  await h.app.close()
+  t.equal(most, 3)
+})
+
+t.test('a deliver function that throws a non-Error is retried and reported as an Error', async (t) => {
+  const failed: Failure[] = []
+  const h = await buildApp(t, {
+    plugin: {
+      queue: { attempts: 2, retryDelay: 5 },
+      deliver: () => { throw 'down' } // eslint-disable-line no-throw-literal
+    }
+  })
+  if (h === null) return
+  h.app.resetPassword.on('mailFailed', (event) => { failed.push(event) })
+  await userNamed(h, 'alice')
+  await h.post('send-reset-password-link', { login: 'alice' })
+  await h.app.close()
+  t.equal(failed[0]!.attempts, 2)
+  t.equal(failed[0]!.error.message, 'down')
+})
