@@ -119,19 +119,26 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
     }
   }
 
-  async function byUsername (column: string, login: string): Promise<ResetPasswordUser[]> {
-    const rows = await selectUsers().where(column, '=', login).orderBy(columns.id).execute()
-    // MariaDB's default collations ignore case and trailing spaces; a username must match as typed.
-    return rows.filter(row => row.username === login).map(toUser)
-  }
-
-  async function byEmail (column: string, login: string): Promise<ResetPasswordUser[]> {
+  // One query over every login field, then the first field with matches wins: an existing login
+  // costs the same queries as an unknown one, so the response time does not tell them apart.
+  async function byLogin (login: string): Promise<ResetPasswordUser[]> {
     const rows = await selectUsers()
-      .where(eb => eb(eb.fn('lower', [eb.ref(column)]), '=', eb.fn('lower', [eb.val(login)])))
+      .where(eb => eb.or(settings.logins.map(({ field, column }) => field === 'email'
+        ? eb(eb.fn('lower', [eb.ref(column)]), '=', eb.fn('lower', [eb.val(login)]))
+        : eb(eb.ref(column), '=', login))))
       .orderBy(columns.id)
       .execute()
     const folded = fold(login)
-    return rows.filter(row => row.email !== null && fold(row.email) === folded).map(toUser)
+    const matches: Record<LoginField, (row: UserRow) => boolean> = {
+      // MariaDB's default collations ignore case and trailing spaces; a username must match as typed.
+      username: row => row.username === login,
+      email: row => row.email !== null && fold(row.email) === folded
+    }
+    for (const { field } of settings.logins) {
+      const users = rows.filter(matches[field])
+      if (users.length > 0) return users.map(toUser)
+    }
+    return []
   }
 
   function idOperand (id: string): string | RawBuilder<bigint> | null {
@@ -147,11 +154,7 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
     async findByLogin (login) {
       // PostgreSQL rejects U+0000 in a text parameter, and no stored login holds it.
       if (login.includes('\u0000')) return []
-      for (const { field, column } of settings.logins) {
-        const users = field === 'email' ? await byEmail(column, login) : await byUsername(column, login)
-        if (users.length > 0) return users
-      }
-      return []
+      return await byLogin(login)
     },
 
     async findById (id) {
