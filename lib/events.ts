@@ -4,16 +4,16 @@ import type { ResetPasswordUser } from './users/adapter.js'
 import type { MailMessage } from './mail/templates.js'
 
 /** Why a mail was queued. */
-export type MailKind = 'link' | 'changed-notice'
+export type MailKind = 'link' | 'changed-notice' | 'unknown-account-notice'
 
 /** The events of `fastify.resetPassword`, with their payloads. */
 export interface ResetPasswordEvents {
   /** A link was signed for a user (before its mail is built). The link is a secret: do not log it. */
   linkCreated: [{ readonly user: ResetPasswordUser, readonly link: string, readonly expiresAt: Date }]
-  /** A mail was handed to the transport (or the `deliver` function) successfully. */
-  mailSent: [{ readonly user: ResetPasswordUser, readonly kind: MailKind, readonly message: MailMessage, readonly attempts: number }]
+  /** A mail was handed to the transport (or the `deliver` function) successfully. `user` is null for an unknown-account notice. */
+  mailSent: [{ readonly user: ResetPasswordUser | null, readonly kind: MailKind, readonly message: MailMessage, readonly attempts: number }]
   /** A mail was given up on: permanent failure, attempts exhausted, or the app closed first. */
-  mailFailed: [{ readonly user: ResetPasswordUser, readonly kind: MailKind, readonly error: Error, readonly attempts: number }]
+  mailFailed: [{ readonly user: ResetPasswordUser | null, readonly kind: MailKind, readonly error: Error, readonly attempts: number }]
   /** A password was reset. Revoke the user's sessions here. */
   passwordReset: [{ readonly user: ResetPasswordUser }]
 }

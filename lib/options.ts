@@ -5,13 +5,13 @@ import type { LinkSigner, SignerFactory } from './signer/signer.js'
 import { hmacSigner } from './signer/hmac.js'
 import { createPasswordPolicy, type PasswordPolicy, type PasswordPolicyOptions } from './password/policy.js'
 import { hashPassword } from './password/hash.js'
-import type { MailMessage, LinkTemplate, NoticeTemplate } from './mail/templates.js'
+import type { MailMessage, LinkTemplate, NoticeTemplate, UnknownAccountTemplate } from './mail/templates.js'
 import { queueDefaults, type QueueOptions, type QueueSettings } from './mail/queue.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js'
 import { InvalidOptionError } from './errors.js'
 
 /** Anything `nodemailer.createTransport` takes (a URL or options object), or a ready Transporter. */
-export type MailTransport = string | Record<string, unknown> | Transporter
+export type MailTransport = string | Record<string, unknown> | Transporter<unknown>
 
 export interface MailOptions {
   /** An SMTP URL, nodemailer transport options, or a Transporter (which the app keeps and closes). */
@@ -23,15 +23,21 @@ export interface MailOptions {
   readonly linkTemplate?: LinkTemplate
   /** Builds the "your password was changed" notice; `false` sends none. */
   readonly changedNotice?: NoticeTemplate | false
+  /**
+   * Mail an e-mail address that asked for a link but has no account, at most once an hour per
+   * address (counted per instance). Off by default: `true` for the default text, or a template.
+   */
+  readonly unknownAccountNotice?: boolean | UnknownAccountTemplate
   /** Picks the mail's locale from the request that asked for it, e.g. from Accept-Language; templates receive it. */
   readonly locale?: (request: FastifyRequest) => string | undefined
 }
 
 /**
- * Replaces nodemailer: receives each message and its user, e.g. to hand it to a durable queue.
- * A rejected promise counts as a failed attempt and is retried like an SMTP failure.
+ * Replaces nodemailer: receives each message and its user (null for an unknown-account notice),
+ * e.g. to hand it to a durable queue. A rejected promise counts as a failed attempt and is retried
+ * like an SMTP failure.
  */
-export type DeliverFunction = (message: MailMessage, user: ResetPasswordUser) => Promise<unknown> | unknown
+export type DeliverFunction = (message: MailMessage, user: ResetPasswordUser | null) => Promise<unknown> | unknown
 
 export interface PasswordOptions extends PasswordPolicyOptions {
   /** Hashes a new password for storage; default scrypt (see `hashPassword`). */
@@ -66,6 +72,14 @@ export interface ResetPasswordOptions {
   readonly queue?: QueueOptions
   /** The clock, in milliseconds. Default `Date.now`. */
   readonly now?: () => number
+  /**
+   * `'django-rest-registration'` answers as django-rest-registration 0.9 does (bodies, status codes,
+   * form-encoded requests) and takes its defaults for `period` (1 day), `oneTimeUse` (false) and
+   * `failWhenUserNotFound` (true). See docs/django-rest-registration.md.
+   */
+  readonly compat?: 'django-rest-registration'
+  /** With `compat`: the send-link field is `email` instead of `login` (drr's SEND_RESET_PASSWORD_LINK_SERIALIZER_USE_EMAIL). */
+  readonly useEmail?: boolean
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,6 +102,8 @@ export interface Settings {
   readonly rateLimit: RateLimitSettings | false
   readonly queue: QueueSettings
   readonly now: () => number
+  readonly compat: 'django-rest-registration' | undefined
+  readonly useEmail: boolean
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -151,6 +167,9 @@ function mail (value: unknown, deliver: unknown): { mail: MailOptions | undefine
   if (options.changedNotice !== undefined && options.changedNotice !== false && typeof options.changedNotice !== 'function') {
     fail('mail.changedNotice', 'must be a function or false')
   }
+  if (options.unknownAccountNotice !== undefined && typeof options.unknownAccountNotice !== 'boolean' && typeof options.unknownAccountNotice !== 'function') {
+    fail('mail.unknownAccountNotice', 'must be a boolean or a function')
+  }
   return { mail: options as MailOptions, deliver: deliver as DeliverFunction | undefined }
 }
 
@@ -175,9 +194,22 @@ function password (value: PasswordOptions | undefined): { policy: PasswordPolicy
   }
 }
 
+// django-rest-registration's defaults (rest_registration/settings_fields.py), taken with `compat`.
+const DRR_DEFAULTS = { period: 86_400, oneTimeUse: false, failWhenUserNotFound: true }
+const OWN_DEFAULTS = { period: 3600, oneTimeUse: true, failWhenUserNotFound: false }
+
+function compat (value: unknown, useEmail: unknown): { compat: 'django-rest-registration' | undefined, useEmail: boolean } {
+  if (value !== undefined && value !== 'django-rest-registration') fail('compat', 'must be \'django-rest-registration\' or undefined')
+  const email = flag('useEmail', useEmail, false)
+  if (email && value === undefined) fail('useEmail', 'only applies with compat: \'django-rest-registration\'')
+  return { compat: value, useEmail: email }
+}
+
 /** Checks the options and fills in defaults; throws FST_RESET_PASSWORD_INVALID_OPTION naming the first bad option. */
 export function resolveOptions (options: ResetPasswordOptions): Settings {
-  const oneTimeUse = flag('oneTimeUse', options.oneTimeUse, true)
+  const wire = compat(options.compat, options.useEmail)
+  const defaults = wire.compat === undefined ? OWN_DEFAULTS : DRR_DEFAULTS
+  const oneTimeUse = flag('oneTimeUse', options.oneTimeUse, defaults.oneTimeUse)
   if (options.signer !== undefined && typeof options.signer !== 'function') fail('signer', 'must be a signer factory such as djangoSigner({ secretKey })')
   const signerFactory = options.signer ?? hmacSigner(secrets(options.secret))
   const prefix = options.prefix ?? ''
@@ -189,13 +221,14 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
     verificationUrl: verificationUrl(options.verificationUrl),
     users: users(options.users),
     ...mail(options.mail, options.deliver),
-    period: positiveInteger('period', options.period, 3600),
+    period: positiveInteger('period', options.period, defaults.period),
     oneTimeUse,
-    failWhenUserNotFound: flag('failWhenUserNotFound', options.failWhenUserNotFound, false),
+    failWhenUserNotFound: flag('failWhenUserNotFound', options.failWhenUserNotFound, defaults.failWhenUserNotFound),
     passwordConfirm: flag('passwordConfirm', options.passwordConfirm, false),
     ...password(options.password),
     rateLimit: resolveRateLimit(options.rateLimit),
     queue: queue(options.queue),
-    now: options.now ?? Date.now
+    now: options.now ?? Date.now,
+    ...wire
   }
 }

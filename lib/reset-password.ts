@@ -6,7 +6,9 @@ import { createLinks, type ResetLinks } from './link.js'
 import { ResetPasswordEmitter, type ResetPasswordEvents } from './events.js'
 import { MailQueue } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
-import { defaultChangedNotice, defaultLinkTemplate } from './mail/templates.js'
+import { defaultChangedNotice, defaultLinkTemplate, defaultUnknownAccountNotice } from './mail/templates.js'
+import { Throttle } from './mail/throttle.js'
+import { loginKey } from './rate-limit.js'
 import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, ServiceUnavailableError, SignatureExpiredError } from './errors.js'
 
 export interface SendLinkOptions {
@@ -39,8 +41,11 @@ export interface ResetPassword {
 /** What the routes use; not part of the decorator. */
 export interface Workflow {
   readonly api: ResetPassword
-  /** The users a send-link request for `login` mails: active ones with an e-mail address. */
-  recipients (login: string): Promise<ResetPasswordUser[]>
+  /**
+   * Queues a link to every active user with an e-mail address that `login` finds, or the
+   * unknown-account notice when there is none. Returns whether a user was found.
+   */
+  requestLinks (login: string, locale: string | undefined): Promise<boolean>
   /** The user a link belongs to; throws the link's error when it is not valid. */
   verify (userId: string, timestamp: number, signature: string): Promise<ResetPasswordUser>
   /** Checks the policy, stores the new hash if the link is still unused, emits passwordReset, sends the notice. */
@@ -61,6 +66,12 @@ async function fromStore<T> (log: FastifyBaseLogger, query: () => Promise<T>): P
   }
 }
 
+// Conservative: one @, a dot in the domain, no white space (so no header can be smuggled in) and
+// none of the characters that make an address a display-name list.
+const ADDRESS = /^[^\s@"<>(),;:\\[\]]{1,64}@[^\s@"<>(),;:\\[\]]+\.[^\s@"<>(),;:\\[\]]+$/u
+const NOTICE_INTERVAL = 3600_000
+const NOTICE_MEMORY = 10_000
+
 function eligible (user: ResetPasswordUser): boolean {
   return user.isActive && typeof user.email === 'string' && user.email !== ''
 }
@@ -74,6 +85,18 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const envelope = { from: mail?.from ?? '', ...(mail?.replyTo === undefined ? {} : { replyTo: mail.replyTo }) }
   const linkTemplate = mail?.linkTemplate ?? defaultLinkTemplate
   const changedNotice = mail?.changedNotice ?? defaultChangedNotice
+  const unknownNotice = mail?.unknownAccountNotice === true ? defaultUnknownAccountNotice : mail?.unknownAccountNotice || undefined
+  const noticed = new Throttle(NOTICE_INTERVAL, NOTICE_MEMORY, settings.now)
+
+  function notifyUnknown (login: string, locale: string | undefined): void {
+    if (unknownNotice === undefined || !ADDRESS.test(login) || !noticed.allow(loginKey(login))) return
+    queue.push({
+      kind: 'unknown-account-notice',
+      user: null,
+      // Sent to the address as typed: there is no stored one, and that address is who asked.
+      build: async () => ({ ...envelope, to: login, ...await unknownNotice({ address: login, locale }) })
+    })
+  }
 
   const api: ResetPassword = {
     signer: links,
@@ -99,9 +122,12 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
 
   return {
     api,
-    async recipients (login) {
+    async requestLinks (login, locale) {
       const found = await fromStore(log, async () => await users.findByLogin(login))
-      return found.filter(eligible)
+      const recipients = found.filter(eligible)
+      for (const user of recipients) api.sendLink(user, { locale })
+      if (recipients.length === 0) notifyUnknown(login, locale)
+      return recipients.length > 0
     },
     async verify (userId, timestamp, signature) {
       const user = await fromStore(log, async () => await users.findById(userId))

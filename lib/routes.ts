@@ -14,11 +14,11 @@ export interface RoutesOptions {
 }
 
 // Small: the largest valid body is a 4096-character password plus three short fields.
-const BODY_LIMIT = 32 * 1024
+export const BODY_LIMIT = 32 * 1024
 
 // Sent on every reply of both routes, errors included: nothing here may be cached, and the
 // frontend page's address (which holds the signature) must not leak onwards.
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff'
@@ -53,9 +53,8 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
       onRequest: limits.sendLink.onRequest,
       preHandler: limits.sendLink.preHandler
     }, async (request) => {
-      const recipients = await workflow.recipients(request.body.login)
-      if (recipients.length === 0 && settings.failWhenUserNotFound) throw new UserNotFoundError()
-      for (const user of recipients) workflow.api.sendLink(user, { locale: locale(request) })
+      const found = await workflow.requestLinks(request.body.login, locale(request))
+      if (!found && settings.failWhenUserNotFound) throw new UserNotFoundError()
       return SENT
     })
   }

@@ -56,7 +56,7 @@ t.test('changedNotice: false sends no notice', async (t) => {
 })
 
 t.test('a deliver function replaces nodemailer and receives the message and the user', async (t) => {
-  const delivered: Array<[MailMessage, ResetPasswordUser]> = []
+  const delivered: Array<[MailMessage, ResetPasswordUser | null]> = []
   const h = await buildApp(t, { plugin: { deliver: async (message, user) => { delivered.push([message, user]) } } })
   if (h === null) return
   const alice = await userNamed(h, 'alice')
@@ -64,7 +64,7 @@ t.test('a deliver function replaces nodemailer and receives the message and the 
   await h.app.close()
   t.equal(delivered.length, 1)
   const [message, user] = delivered[0]!
-  t.equal(user.id, alice.id)
+  t.equal(user?.id, alice.id)
   t.equal(message.to, 'alice@example.com')
   t.equal(message.from, 'no-reply@example.com')
   t.match(message.text, /signature=/)

@@ -77,6 +77,7 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ['mail.transport', { ...valid, mail: { from: 'a@b.c' } }, /option "mail.transport"/],
   ['mail.linkTemplate', { ...valid, mail: { ...valid.mail, linkTemplate: 'x' } }, /option "mail.linkTemplate" must be a function/],
   ['mail.changedNotice', { ...valid, mail: { ...valid.mail, changedNotice: true } }, /option "mail.changedNotice"/],
+  ['mail.unknownAccountNotice', { ...valid, mail: { ...valid.mail, unknownAccountNotice: 'yes' } }, /option "mail.unknownAccountNotice"/],
   ['deliver', { ...valid, deliver: 'x' }, /option "deliver"/],
   ['period', { ...valid, period: 0 }, /option "period" must be a positive integer/],
   ['period fraction', { ...valid, period: 1.5 }, /option "period"/],

@@ -23,11 +23,12 @@ export const queueDefaults: QueueSettings = { concurrency: 4, attempts: 5, retry
 /** A mail to deliver. `build` runs off the request path, when the job first leaves the queue. */
 export interface MailJob {
   readonly kind: MailKind
-  readonly user: ResetPasswordUser
+  /** Null for a notice to an address that has no account. */
+  readonly user: ResetPasswordUser | null
   readonly build: () => Promise<MailMessage>
 }
 
-export type Send = (message: MailMessage, user: ResetPasswordUser) => Promise<unknown>
+export type Send = (message: MailMessage, user: ResetPasswordUser | null) => Promise<unknown>
 
 interface Entry {
   readonly job: MailJob

@@ -33,7 +33,14 @@ export interface NoticeMailData {
   readonly locale: string | undefined
 }
 
+export interface UnknownAccountMailData {
+  /** The address that was typed: no account has it. */
+  readonly address: string
+  readonly locale: string | undefined
+}
+
 export type LinkTemplate = (data: LinkMailData) => MailContent | Promise<MailContent>
+export type UnknownAccountTemplate = (data: UnknownAccountMailData) => MailContent | Promise<MailContent>
 export type NoticeTemplate = (data: NoticeMailData) => MailContent | Promise<MailContent>
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
@@ -85,6 +92,27 @@ export const defaultChangedNotice: NoticeTemplate = ({ user, changedAt }) => ({
     `<p>${escapeHtml(greeting(user))}</p>`,
     `<p>The password of your account was changed at ${changedAt.toISOString()}.</p>`,
     '<p>If this was not you, ask for a new reset link at once and contact support: someone else may have access to your e-mail.</p>',
+    ''
+  ].join('\n')
+})
+
+/**
+ * The default mail to an address that asked for a link but has no account (off by default; Ory
+ * Kratos calls this notify_unknown_recipients). It tells a real person why no link came, and holds no link.
+ */
+export const defaultUnknownAccountNotice: UnknownAccountTemplate = () => ({
+  subject: 'Password reset requested',
+  text: [
+    'Hello,',
+    '',
+    'Someone asked to reset the password of an account with this e-mail address, but there is no account with it.',
+    'If it was you, you may have signed up with another address. If not, ignore this mail.',
+    ''
+  ].join('\n'),
+  html: [
+    '<p>Hello,</p>',
+    '<p>Someone asked to reset the password of an account with this e-mail address, but there is no account with it.</p>',
+    '<p>If it was you, you may have signed up with another address. If not, ignore this mail.</p>',
     ''
   ].join('\n')
 })
