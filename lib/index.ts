@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { resolveOptions, type ResetPasswordOptions } from './options.js'
 import { createWorkflow, type ResetPassword } from './reset-password.js'
 import { routes } from './routes.js'
+import { drrRoutes } from './compat/drr-routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +18,7 @@ const plugin: FastifyPluginAsync<ResetPasswordOptions> = async (fastify, options
   fastify.decorate('resetPassword', workflow.api)
   fastify.addHook('onClose', async () => { await workflow.close() })
   // fastify-plugin makes the decorator reach the app, and so also ignores `prefix`: the routes take it here.
-  await fastify.register(routes, { prefix: settings.prefix, settings, workflow })
+  await fastify.register(settings.compat === undefined ? routes : drrRoutes, { prefix: settings.prefix, settings, workflow })
 }
 
 /**
@@ -42,14 +43,15 @@ export type { ResetPasswordOptions, MailOptions, MailTransport, DeliverFunction,
 export type { ResetPassword, SendLinkOptions } from './reset-password.js'
 export type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
 export type { LinkSigner, SignedUser, SignerFactory } from './signer/signer.js'
+export type { DjangoSignerOptions } from './signer/django.js'
 export type { ResetLinks, ResetLinkParams, LinkStatus } from './link.js'
 export type { ResetPasswordEvents, MailKind } from './events.js'
 export type { MailMessage, MailContent, LinkMailData, NoticeMailData, LinkTemplate, NoticeTemplate } from './mail/templates.js'
 export type { QueueOptions } from './mail/queue.js'
 export type { RateLimitOptions, LimitRule } from './rate-limit.js'
-export type { PasswordPolicyOptions, PasswordReason, PasswordValidator } from './password/policy.js'
+export type { PasswordPolicy, PasswordPolicyOptions, PasswordReason, PasswordUser, PasswordValidator } from './password/policy.js'
 export type { ScryptParams } from './password/hash.js'
-export type { KyselyUsersOptions } from './users/kysely.js'
+export type { KyselyUsersOptions, KyselyUsersColumns, LoginField } from './users/kysely.js'
 export { hmacSigner } from './signer/hmac.js'
 export { djangoSigner } from './signer/django.js'
 export { kyselyUsers } from './users/kysely.js'
