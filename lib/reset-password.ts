@@ -31,8 +31,11 @@ export interface ResetPassword {
   readonly signer: ResetLinks
   /** The user adapter the plugin was given. */
   readonly users: UserAdapter
-  /** Queues a reset-link mail to `user` (active users with an e-mail address only); returns at once. */
-  sendLink (user: ResetPasswordUser, options?: SendLinkOptions): void
+  /**
+   * Queues a reset-link mail to `user` and returns at once: true if queued, false (nothing sent)
+   * for an inactive user or one without an e-mail address.
+   */
+  sendLink (user: ResetPasswordUser, options?: SendLinkOptions): boolean
   on<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
   once<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
   off<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
@@ -102,7 +105,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
     signer: links,
     users,
     sendLink (user, options = {}) {
-      if (!eligible(user)) return
+      if (!eligible(user)) return false
       queue.push({
         kind: 'link',
         user,
@@ -114,6 +117,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
           return { ...envelope, to: user.email as string, ...content }
         }
       })
+      return true
     },
     on (event, listener) { events.on(event, listener as never); return this },
     once (event, listener) { events.once(event, listener as never); return this },

@@ -106,8 +106,9 @@ t.test('sendLink from app code mails an eligible user and ignores an inactive on
   if (h === null) return
   const alice = await userNamed(h, 'alice')
   const user = await h.app.resetPassword.users.findById(alice.id)
-  h.app.resetPassword.sendLink(user!)
-  h.app.resetPassword.sendLink({ ...user!, isActive: false })
+  t.equal(h.app.resetPassword.sendLink(user!), true)
+  t.equal(h.app.resetPassword.sendLink({ ...user!, isActive: false }), false)
+  t.equal(h.app.resetPassword.sendLink({ ...user!, email: null }), false)
   const [mail] = await h.sink.waitForMails(1)
   t.equal(linkFrom(mail!).searchParams.get('user_id'), alice.id)
   await h.app.close()

@@ -5,8 +5,8 @@ import { chromium, type Browser } from 'playwright-core'
 import type { Test } from 'tap'
 
 /** Debian's `chromium` package. The tests download no browser. */
-export const CHROMIUM = '/usr/bin/chromium'
-export const INSTALL_CHROMIUM = 'apt-get update && apt-get install -y chromium'
+const CHROMIUM = '/usr/bin/chromium'
+const INSTALL_CHROMIUM = 'apt-get update && apt-get install -y chromium'
 
 /**
  * Debian's Chromium, headless, closed in teardown. When it is not installed the test fails under

@@ -14,7 +14,7 @@ function showOutcome ({ status: code }) {
   }
   if (code === 400 || code === 401) {
     password.value = ''
-    return { kind: 'error', title: 'Wrong login or password', text: 'Check both and try again.', link: { href: '/forgot-password/', text: 'Forgot your password?' } }
+    return { kind: 'error', title: 'Wrong login or password', text: 'Check both and try again.' }
   }
   return { kind: 'error', title: 'Something went wrong', text: 'You are not logged in. Check your connection and try again.' }
 }

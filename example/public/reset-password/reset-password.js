@@ -9,7 +9,7 @@ window.history.replaceState(null, '', window.location.pathname)
 
 const form = document.getElementById('reset-form')
 const password = document.getElementById('password')
-const confirm = document.getElementById('password-confirm')
+const again = document.getElementById('password-confirm')
 const status = document.getElementById('status')
 
 const NEW_LINK = { href: '/forgot-password/', text: 'Ask for a new link' }
@@ -47,8 +47,8 @@ function clearErrors () {
   clearStatus(status)
   password.removeAttribute('aria-invalid')
   password.setAttribute('aria-describedby', 'password-rules')
-  confirm.removeAttribute('aria-invalid')
-  confirm.removeAttribute('aria-describedby')
+  again.removeAttribute('aria-invalid')
+  again.removeAttribute('aria-describedby')
 }
 
 const mismatch = { title: 'The passwords do not match', text: 'Type the same new password in both fields.' }
@@ -63,7 +63,7 @@ function showOutcome ({ status: code, body, retryAfter }) {
     case 'FST_RESET_PASSWORD_SIGNATURE_EXPIRED':
       return finish({ kind: 'error', title: 'This link has expired', text: `Reset links work for a limited time only. ${NOT_CHANGED}`, link: NEW_LINK })
     case 'FST_RESET_PASSWORD_PASSWORD_MISMATCH':
-      return fieldError(confirm, mismatch)
+      return fieldError(again, mismatch)
     case 'FST_RESET_PASSWORD_INVALID_PASSWORD':
       return fieldError(password, {
         title: 'Choose a different password',
@@ -83,9 +83,9 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault()
   clearErrors()
   // A quick check to save a round trip; the server checks again and is the one that decides.
-  if (password.value !== confirm.value) return fieldError(confirm, mismatch)
+  if (password.value !== again.value) return fieldError(again, mismatch)
   setBusy(form, true)
-  const result = await postJson(`${API}/reset-password`, { ...link, password: password.value, password_confirm: confirm.value })
+  const result = await postJson(`${API}/reset-password`, { ...link, password: password.value, password_confirm: again.value })
   setBusy(form, false)
   showOutcome(result)
 })
