@@ -1,7 +1,13 @@
-import createError from '@fastify/error'
+// A named import: in CommonJS declarations the default import is the bare function, without its types.
+import { createError } from '@fastify/error'
 
 // The error catalog: every error the plugin throws, with its stable code and HTTP status.
 // Codes are public API (documented in the README); never rename one.
+
+// @fastify/error types the arguments of an error it is not told about as `any`; these take none.
+function plainError<C extends string, S extends number> (code: C, message: string, statusCode: S) {
+  return createError<C, S, []>(code, message, statusCode)
+}
 
 // --- Options, thrown by register() ---
 export const InvalidOptionError = createError<[string, string]>(
@@ -12,19 +18,19 @@ export const InvalidOptionError = createError<[string, string]>(
 )
 
 // --- send-reset-password-link ---
-export const UserNotFoundError = createError('FST_RESET_PASSWORD_USER_NOT_FOUND', 'User not found', 400)
+export const UserNotFoundError = plainError('FST_RESET_PASSWORD_USER_NOT_FOUND', 'User not found', 400)
 
 // --- reset-password ---
-export const InvalidSignatureError = createError('FST_RESET_PASSWORD_INVALID_SIGNATURE', 'Invalid signature', 400)
-export const SignatureExpiredError = createError('FST_RESET_PASSWORD_SIGNATURE_EXPIRED', 'Signature expired', 400)
-export const PasswordMismatchError = createError('FST_RESET_PASSWORD_PASSWORD_MISMATCH', "Passwords don't match", 400)
-export const InvalidPasswordError = createError('FST_RESET_PASSWORD_INVALID_PASSWORD', 'The password does not meet the password policy', 400)
+export const InvalidSignatureError = plainError('FST_RESET_PASSWORD_INVALID_SIGNATURE', 'Invalid signature', 400)
+export const SignatureExpiredError = plainError('FST_RESET_PASSWORD_SIGNATURE_EXPIRED', 'Signature expired', 400)
+export const PasswordMismatchError = plainError('FST_RESET_PASSWORD_PASSWORD_MISMATCH', "Passwords don't match", 400)
+export const InvalidPasswordError = plainError('FST_RESET_PASSWORD_INVALID_PASSWORD', 'The password does not meet the password policy', 400)
 
 // --- Both routes ---
 // Valid JSON, but an object names a key twice: which value counts would depend on the parser.
-export const DuplicateKeyError = createError('FST_RESET_PASSWORD_DUPLICATE_KEY', 'The JSON body names a key more than once', 400)
+export const DuplicateKeyError = plainError('FST_RESET_PASSWORD_DUPLICATE_KEY', 'The JSON body names a key more than once', 400)
 // The user store did not answer. Identical for every login, so an outage does not enumerate accounts.
-export const ServiceUnavailableError = createError('FST_RESET_PASSWORD_UNAVAILABLE', 'Service temporarily unavailable, try again later', 503)
+export const ServiceUnavailableError = plainError('FST_RESET_PASSWORD_UNAVAILABLE', 'Service temporarily unavailable, try again later', 503)
 
 // --- Rate limits (@fastify/rate-limit) ---
 export const RateLimitedError = createError<[string]>('FST_RESET_PASSWORD_RATE_LIMITED', 'Too many requests, retry in %s', 429)

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import { Type, type Static } from '@sinclair/typebox'
 import { errorCodes, type FastifyError } from 'fastify'
 import {
+  DuplicateKeyError,
   InvalidPasswordError,
   InvalidSignatureError,
   PasswordMismatchError,
@@ -100,6 +101,7 @@ function malformed (validation: string): Outcome[] {
     { error: new errorCodes.FST_ERR_VALIDATION(validation), when: 'the body does not match the schema (nothing is coerced: a number where a string belongs is refused)' },
     { error: new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), when: 'the body is empty' },
     { error: new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), when: 'the body is not valid JSON' },
+    { error: new DuplicateKeyError(), when: 'the JSON names a key twice (parsers disagree on which value counts)' },
     { error: new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), when: 'the body is not as long as its Content-Length says' }
   ]
 }

@@ -5,6 +5,7 @@ import { BODY_LIMIT, RESET, SECURITY_HEADERS } from '../routes.js'
 import { rateLimits } from '../rate-limit.js'
 import { hasDuplicateKey } from '../json.js'
 import { DuplicateKeyError, UserNotFoundError } from '../errors.js'
+import { hidden } from '../schemas.js'
 import { drrErrorHandler } from './drr-errors.js'
 import {
   drrBodySchema,
@@ -51,7 +52,7 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
   for (const url of ['/send-reset-password-link/', '/send-reset-password-link']) {
     app.post<{ Body: DrrSendLinkBody }>(url, {
       bodyLimit: BODY_LIMIT,
-      schema: { body: drrBodySchema(sendLink), hide: !url.endsWith('/') },
+      schema: url.endsWith('/') ? { body: drrBodySchema(sendLink) } : hidden({ body: drrBodySchema(sendLink) }),
       validatorCompiler: () => drrValidator(sendLink),
       onRequest: limits.sendLink.onRequest,
       preHandler: limits.sendLink.preHandler
@@ -66,7 +67,7 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
   for (const url of ['/reset-password/', '/reset-password']) {
     app.post<{ Body: DrrResetPasswordBody }>(url, {
       bodyLimit: BODY_LIMIT,
-      schema: { body: drrBodySchema(reset), hide: !url.endsWith('/') },
+      schema: url.endsWith('/') ? { body: drrBodySchema(reset) } : hidden({ body: drrBodySchema(reset) }),
       validatorCompiler: () => drrValidator(reset),
       onRequest: limits.resetPassword.onRequest,
       preHandler: limits.resetPassword.preHandler
