@@ -24,8 +24,9 @@ export function hasDuplicateKey (text: string): boolean {
     if (c === QUOTE) {
       let end = i + 1
       while (text.charCodeAt(end) !== QUOTE) end += text.charCodeAt(end) === BACKSLASH ? 2 : 1
-      const keys = open.at(-1)
-      if (atKey && keys != null) {
+      if (atKey) {
+        // atKey holds only while the innermost open value is an object.
+        const keys = open.at(-1) as Set<string>
         const raw = text.slice(i, end + 1)
         const key = raw.includes('\\') ? JSON.parse(raw) as string : raw.slice(1, -1)
         if (keys.has(key)) return true

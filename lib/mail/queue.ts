@@ -79,7 +79,9 @@ export class MailQueue {
 
   push (job: MailJob): void {
     this.#waiting.push({ job, message: undefined, attempts: 0 })
-    this.#pump()
+    // Not at once: the job's first step (signing, the template) would run on the request path, and its
+    // time would tell a login that has an account from one that has none.
+    setImmediate(() => { this.#pump() })
   }
 
   /**

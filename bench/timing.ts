@@ -1,0 +1,111 @@
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import http from 'node:http'
+import { availableParallelism, cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { mannWhitney, median } from './stats.js'
+import type { TimingDialect } from './timing-server.js'
+
+// `npm run bench:timing`: can a client tell an existing login from an unknown one by the time
+// send-link takes? Interleaved requests for both, over one keep-alive connection, to a server in
+// another process (rate limit off, delivery a no-op); per database, the median of each group,
+// their difference and a two-sided Mann–Whitney U p-value. The aim (issue 3): a difference under
+// 0.1 ms and p above 0.01. Knobs: TIMING_SAMPLES (per login form and group, default 3000),
+// TIMING_USERS (seeded users, default 1000), PG_URL.
+
+const SAMPLES = Number(process.env['TIMING_SAMPLES'] ?? 3000)
+const USERS = Number(process.env['TIMING_USERS'] ?? 1000)
+const WARMUP_ROUNDS = 500
+
+type Group = 'existing username' | 'existing e-mail' | 'unknown username' | 'unknown e-mail'
+const GROUPS: readonly Group[] = ['existing username', 'existing e-mail', 'unknown username', 'unknown e-mail']
+
+function loginOf (group: Group, round: number): string {
+  const i = round % USERS
+  switch (group) {
+    case 'existing username': return `user${i}`
+    case 'existing e-mail': return `user${i}@example.com`
+    case 'unknown username': return `nobody${i}`
+    case 'unknown e-mail': return `nobody${i}@example.com`
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+
+/** One send-link request; resolves with its time in milliseconds, from the first byte written to the last read. */
+function sendLink (port: number, login: string): Promise<number> {
+  const body = JSON.stringify({ login })
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const request = http.request({
+      host: '127.0.0.1',
+      port,
+      path: '/api/send-reset-password-link',
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+    }, (response) => {
+      response.resume()
+      response.on('end', () => {
+        const elapsed = Number(process.hrtime.bigint() - started) / 1e6
+        if (response.statusCode === 200) resolve(elapsed)
+        else reject(new Error(`send-link answered ${response.statusCode}`))
+      })
+    })
+    request.on('error', reject)
+    request.end(body)
+  })
+}
+
+function shuffled<T> (items: readonly T[]): T[] {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j] as T, copy[i] as T]
+  }
+  return copy
+}
+
+async function measure (dialect: TimingDialect): Promise<Record<Group, number[]>> {
+  const server = fork(fileURLToPath(new URL('./timing-server.ts', import.meta.url)), [dialect, String(USERS)], {
+    execArgv: ['--import', 'tsx']
+  })
+  const [{ port }] = await once(server, 'message') as [{ port: number }]
+  const times: Record<Group, number[]> = { 'existing username': [], 'existing e-mail': [], 'unknown username': [], 'unknown e-mail': [] }
+  // One shuffled schedule of all requests, so drift hits every group alike and the group of a request
+  // says nothing about the group of the one before it (whose mail is still being built when it arrives).
+  // Shuffling within rounds of four would not do: there an unknown login follows an existing one twice as often.
+  const schedule = (rounds: number): Array<[Group, number]> => shuffled(GROUPS.flatMap((group) => Array.from({ length: rounds }, (_, i): [Group, number] => [group, i])))
+  try {
+    for (const [group, i] of schedule(WARMUP_ROUNDS)) await sendLink(port, loginOf(group, i))
+    for (const [group, i] of schedule(SAMPLES)) times[group].push(await sendLink(port, loginOf(group, i)))
+  } finally {
+    server.send('stop')
+    await once(server, 'exit')
+  }
+  return times
+}
+
+const ms = (value: number): string => value.toFixed(4)
+
+function compare (label: string, existing: number[], unknown: number[]): string {
+  const difference = median(existing) - median(unknown)
+  const { p } = mannWhitney(existing, unknown)
+  const verdict = Math.abs(difference) < 0.1 && p > 0.01 ? 'ok' : 'DISTINGUISHABLE'
+  return `| ${label} | ${existing.length} / ${unknown.length} | ${ms(median(existing))} | ${ms(median(unknown))} | ${ms(difference)} | ${p.toPrecision(3)} | ${verdict} |`
+}
+
+console.log(`send-link timing: ${SAMPLES} requests per login form and group, interleaved, one keep-alive connection,`)
+console.log(`rate limit off, no-op delivery, ${USERS} seeded users; server in its own process.`)
+console.log(`Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} CPUs, Node ${process.version}\n`)
+console.log('| database: comparison | n (existing / unknown) | median existing (ms) | median unknown (ms) | difference (ms) | Mann–Whitney p | |')
+console.log('|---|---|---|---|---|---|---|')
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  const times = await measure(dialect)
+  const existing = [...times['existing username'], ...times['existing e-mail']]
+  const unknown = [...times['unknown username'], ...times['unknown e-mail']]
+  console.log(compare(`${dialect}: existing vs unknown`, existing, unknown))
+  console.log(compare(`${dialect}: username vs unknown username`, times['existing username'], times['unknown username']))
+  console.log(compare(`${dialect}: e-mail vs unknown e-mail`, times['existing e-mail'], times['unknown e-mail']))
+}
+agent.destroy()
