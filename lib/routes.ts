@@ -5,8 +5,8 @@ import type { Workflow } from './reset-password.js'
 import { rateLimits } from './rate-limit.js'
 import { errorHandler } from './error-handler.js'
 import { hidden, resetPasswordSchema, sendLinkSchema, type Detail } from './schemas.js'
-import { DuplicateKeyError, UserNotFoundError } from './errors.js'
-import { hasDuplicateKey } from './json.js'
+import { UserNotFoundError } from './errors.js'
+import { useStrictJson } from './json.js'
 
 export interface RoutesOptions {
   readonly settings: Settings
@@ -34,14 +34,7 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
   const locale = (request: FastifyRequest): string | undefined => settings.mail?.locale?.(request)
 
   // JSON only: a cross-site form post or a text/plain fetch gets 415 and cannot trigger a mail.
-  app.removeAllContentTypeParsers()
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body: string, done) => {
-    parseJson(request, body, (err, value) => {
-      if (err === null && hasDuplicateKey(body)) done(new DuplicateKeyError(), undefined)
-      else done(err, value)
-    })
-  })
+  useStrictJson(app as unknown as FastifyInstance, BODY_LIMIT)
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(errorHandler)
   app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })

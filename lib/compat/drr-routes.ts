@@ -3,8 +3,8 @@ import formbody from '@fastify/formbody'
 import type { RoutesOptions } from '../routes.js'
 import { BODY_LIMIT, RESET, SECURITY_HEADERS } from '../routes.js'
 import { rateLimits } from '../rate-limit.js'
-import { hasDuplicateKey } from '../json.js'
-import { DuplicateKeyError, UserNotFoundError } from '../errors.js'
+import { useStrictJson } from '../json.js'
+import { UserNotFoundError } from '../errors.js'
 import { hidden } from '../schemas.js'
 import { drrErrorHandler } from './drr-errors.js'
 import {
@@ -29,19 +29,8 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
   const locale = (request: FastifyRequest): string | undefined => settings.mail?.locale?.(request)
 
   // DRF's default parsers: JSON and form-encoded. Multipart is not taken (see docs/django-rest-registration.md).
-  app.removeAllContentTypeParsers()
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body: string, done) => {
-    // DRF reads an empty body as no data, so each field is then reported missing.
-    if (body === '') {
-      done(null, {})
-      return
-    }
-    parseJson(request, body, (err, value) => {
-      if (err === null && hasDuplicateKey(body)) done(new DuplicateKeyError(), undefined)
-      else done(err, value)
-    })
-  })
+  // DRF reads an empty body as no data, so each field is then reported missing.
+  useStrictJson(app, BODY_LIMIT, () => ({}))
   // Of repeated keys the last counts, as QueryDict.get in Django.
   await app.register(formbody, { bodyLimit: BODY_LIMIT, parser: (text) => Object.fromEntries(new URLSearchParams(text)) })
   app.setErrorHandler(drrErrorHandler)
