@@ -12,16 +12,17 @@ import type { DeliverFunction, MailMessage } from '../lib/index.js'
  *
  * @example
  * ```ts
- * const mail = bullmqMail({ queue: 'reset-mail', connection: { host: '127.0.0.1', port: 6379 } })
+ * const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null }
+ * const mail = bullmqMail({ queue: 'reset-mail', prefix: 'bull', connection })
  * await app.register(resetPassword, { ...options, deliver: mail.deliver })
- * const worker = mailWorker({ queue: 'reset-mail', connection, transporter: nodemailer.createTransport(process.env.SMTP_URL) })
+ * const worker = mailWorker({ queue: 'reset-mail', prefix: 'bull', connection, transporter: nodemailer.createTransport(process.env.SMTP_URL) })
  * ```
  */
 export interface DurableMailOptions {
   readonly queue: string
   readonly connection: ConnectionOptions
-  /** BullMQ's key prefix. Default 'bull'. */
-  readonly prefix?: string
+  /** BullMQ's key prefix, e.g. 'bull' (BullMQ's own default). */
+  readonly prefix: string
 }
 
 export interface DurableMail {
@@ -34,7 +35,7 @@ interface MailJobData {
 }
 
 export function bullmqMail (options: DurableMailOptions): DurableMail {
-  const queue = new Queue<MailJobData>(options.queue, { connection: options.connection, prefix: options.prefix ?? 'bull' })
+  const queue = new Queue<MailJobData>(options.queue, { connection: options.connection, prefix: options.prefix })
   return {
     deliver: async (message) => {
       // The job holds the whole message, so the worker needs neither the database nor the signer.
@@ -47,5 +48,5 @@ export function bullmqMail (options: DurableMailOptions): DurableMail {
 export function mailWorker (options: DurableMailOptions & { readonly transporter: Transporter }): Worker<MailJobData> {
   return new Worker<MailJobData>(options.queue, async (job) => {
     await options.transporter.sendMail({ ...job.data.message })
-  }, { connection: options.connection, prefix: options.prefix ?? 'bull', concurrency: 4 })
+  }, { connection: options.connection, prefix: options.prefix, concurrency: 4 })
 }

@@ -15,7 +15,7 @@ export function errorHandler (error: PluginError, request: FastifyRequest, reply
   if (status >= 500 && status !== 503) request.log.error({ err: error }, 'fastify-reset-password: unexpected error')
   const body: ErrorReply = {
     statusCode: status,
-    code: status === 500 ? 'FST_RESET_PASSWORD_INTERNAL' : error.code ?? 'FST_ERR_VALIDATION',
+    code: status === 500 ? 'FST_RESET_PASSWORD_INTERNAL' : error.code,
     error: STATUS_CODES[status] as string,
     message: status === 500 ? 'Internal Server Error' : error.message,
     ...(error.reasons === undefined ? {} : { reasons: error.reasons })

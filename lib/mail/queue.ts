@@ -90,27 +90,31 @@ export class MailQueue {
    */
   async close (): Promise<number> {
     this.#closing = true
-    for (const [timer, entry] of this.#timers) {
-      clearTimeout(timer)
-      this.#timers.delete(timer)
-      this.#waiting.push(entry)
+    this.#retryNow()
+    if (this.size > 0) {
+      let timeout: NodeJS.Timeout | undefined
+      await Promise.race([
+        new Promise<void>((resolve) => { this.#drained = resolve }),
+        new Promise<void>((resolve) => { timeout = setTimeout(resolve, this.#settings.closeTimeout) })
+      ])
+      clearTimeout(timeout)
     }
-    this.#pump()
-    if (this.size === 0) return 0
-    let timeout: NodeJS.Timeout | undefined
-    await Promise.race([
-      new Promise<void>((resolve) => { this.#drained = resolve }),
-      new Promise<void>((resolve) => { timeout = setTimeout(resolve, this.#settings.closeTimeout) })
-    ])
-    clearTimeout(timeout)
     // Mail still in flight finishes on its own; if it fails now, it is reported instead of retried.
     this.#gaveUp = true
-    const left = [...this.#waiting, ...this.#timers.values()]
-    this.#waiting.length = 0
-    for (const [timer] of this.#timers) clearTimeout(timer)
-    this.#timers.clear()
+    this.#retryNow()
+    const left = this.#waiting.splice(0)
     for (const entry of left) this.#fail(entry, new Error('fastify-reset-password: closed before the mail could be sent'))
     return left.length + this.#running
+  }
+
+  // Cuts every backoff short: the waiting mail goes back to the queue.
+  #retryNow (): void {
+    for (const [timer, entry] of this.#timers) {
+      clearTimeout(timer)
+      this.#waiting.push(entry)
+    }
+    this.#timers.clear()
+    if (!this.#gaveUp) this.#pump()
   }
 
   #pump (): void {
