@@ -71,23 +71,64 @@ t.test('close() waits for queued and in-flight mail while the SMTP server is slo
   t.equal(h.sink.mails.length, 6)
 })
 
-t.test('close() gives up after closeTimeout and reports what it could not send', async (t) => {
-  const h = await buildApp(t, { plugin: { queue: { closeTimeout: 300, attempts: 100, retryDelay: 5000, maxRetryDelay: 5000 } } })
+t.test('close() gives up after closeTimeout: queued mail is reported, mail in flight is reported when it fails', async (t) => {
+  const failed: Failure[] = []
+  const sent: string[] = []
+  let calls = 0
+  const h = await buildApp(t, {
+    plugin: {
+      queue: { closeTimeout: 200, concurrency: 1, attempts: 5 },
+      // The first delivery hangs past the deadline, then fails; the second never starts.
+      deliver: async (message) => {
+        calls++
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        if (message.to === 'alice@example.com') throw new Error('SMTP went away')
+        sent.push(message.to)
+      }
+    }
+  })
   if (h === null) return
+  h.app.resetPassword.on('mailFailed', (event) => { failed.push(event) })
   await userNamed(h, 'alice')
   await userNamed(h, 'bob')
-  h.sink.fault({ kind: 'refuse' })
-  const failed: Failure[] = []
-  h.app.resetPassword.on('mailFailed', (event) => { failed.push(event) })
   await h.post('send-reset-password-link', { login: 'alice' })
   await h.post('send-reset-password-link', { login: 'bob' })
-  while (h.sink.attempts < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  while (calls < 1) await new Promise((resolve) => setTimeout(resolve, 10))
   const started = Date.now()
   await h.app.close()
-  t.ok(Date.now() - started < 1000, 'close() returned soon after closeTimeout')
-  // A mail in flight at the deadline is reported when its attempt ends.
+  t.ok(Date.now() - started < 450, 'close() returned at its deadline, not when the delivery ended')
+  t.equal(failed.length, 1, 'the queued mail was given up on at once')
+  t.match(failed[0]!.error.message, /closed before the mail could be sent/)
+  t.equal(failed[0]!.attempts, 0)
   while (failed.length < 2) await new Promise((resolve) => setTimeout(resolve, 20))
-  t.equal(failed.length, 2)
+  t.equal(failed[1]!.error.message, 'SMTP went away', 'the mail in flight is reported, not retried')
+  t.equal(failed[1]!.attempts, 1)
+  t.equal(calls, 1)
+  t.same(sent, [])
+})
+
+t.test('while closing, a failed delivery is retried at once instead of after its backoff', async (t) => {
+  let calls = 0
+  const sent: number[] = []
+  const h = await buildApp(t, {
+    plugin: {
+      queue: { closeTimeout: 5000, retryDelay: 60_000, maxRetryDelay: 60_000 },
+      deliver: async () => {
+        calls++
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        if (calls === 1) throw new Error('try again')
+      }
+    }
+  })
+  if (h === null) return
+  h.app.resetPassword.on('mailSent', ({ attempts }) => { sent.push(attempts) })
+  await userNamed(h, 'alice')
+  await h.post('send-reset-password-link', { login: 'alice' })
+  while (calls < 1) await new Promise((resolve) => setTimeout(resolve, 10))
+  const started = Date.now()
+  await h.app.close()
+  t.ok(Date.now() - started < 2000, 'the 60 s backoff was cut short')
+  t.same(sent, [2])
 })
 
 t.test('no more deliveries run at once than queue.concurrency', async (t) => {
