@@ -131,6 +131,28 @@ t.test('while closing, a failed delivery is retried at once instead of after its
   t.same(sent, [2])
 })
 
+t.test('close() cuts a pending backoff short and delivers the mail', async (t) => {
+  let calls = 0
+  const sent: number[] = []
+  const h = await buildApp(t, {
+    plugin: {
+      queue: { retryDelay: 60_000, maxRetryDelay: 60_000 },
+      deliver: async () => { if (++calls === 1) throw new Error('try again') }
+    }
+  })
+  if (h === null) return
+  h.app.resetPassword.on('mailSent', ({ attempts }) => { sent.push(attempts) })
+  await userNamed(h, 'alice')
+  await h.post('send-reset-password-link', { login: 'alice' })
+  while (calls < 1) await new Promise((resolve) => setTimeout(resolve, 10))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(sent, [], 'the retry waits at least 30 s')
+  const started = Date.now()
+  await h.app.close()
+  t.ok(Date.now() - started < 2000)
+  t.same(sent, [2])
+})
+
 t.test('no more deliveries run at once than queue.concurrency', async (t) => {
   let running = 0
   let most = 0

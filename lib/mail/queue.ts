@@ -50,7 +50,7 @@ export function isPermanent (err: unknown): boolean {
 
 /**
  * The one delivery queue: send-link enqueues and returns at once; a bounded number of deliveries
- * run at a time; failures are retried with exponential backoff and full jitter
+ * run at a time; failures are retried with exponential backoff and equal jitter
  * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/), then reported.
  */
 export class MailQueue {
@@ -150,7 +150,8 @@ export class MailQueue {
   #retryLater (entry: Entry): void {
     const { retryDelay, maxRetryDelay } = this.#settings
     const ceiling = Math.min(maxRetryDelay, retryDelay * 2 ** (entry.attempts - 1))
-    const delay = this.#closing ? CLOSING_RETRY_DELAY : Math.random() * ceiling
+    // "Equal jitter": at least half the ceiling, so a retry never comes right away.
+    const delay = this.#closing ? CLOSING_RETRY_DELAY : ceiling / 2 + Math.random() * ceiling / 2
     const timer = setTimeout(() => {
       this.#timers.delete(timer)
       this.#waiting.push(entry)
