@@ -5,7 +5,7 @@ import type { Workflow } from './reset-password.js'
 import { rateLimits } from './rate-limit.js'
 import { errorHandler } from './error-handler.js'
 import { hidden, resetPasswordSchema, sendLinkSchema, type Detail } from './schemas.js'
-import { UserNotFoundError } from './errors.js'
+import { handlers } from './handlers.js'
 import { useStrictJson } from './json.js'
 
 export interface RoutesOptions {
@@ -25,13 +25,12 @@ export const SECURITY_HEADERS = {
 }
 
 export const SENT: Detail = { detail: 'If the login belongs to an account, a reset link was sent to its e-mail address' }
-export const RESET: Detail = { detail: 'Reset password successful' }
 
 /** Both routes, in an encapsulated context: their parser, validator and error handler stay theirs. */
 export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settings, workflow }) => {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>()
   const limits = await rateLimits(app as unknown as FastifyInstance, settings.rateLimit)
-  const locale = (request: FastifyRequest): string | undefined => settings.mail?.locale?.(request)
+  const handle = handlers(settings, workflow, SENT)
 
   // JSON only: a cross-site form post or a text/plain fetch gets 415 and cannot trigger a mail.
   useStrictJson(app as unknown as FastifyInstance, BODY_LIMIT)
@@ -45,11 +44,7 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
       schema: url.endsWith('/') ? hidden(sendLinkSchema) : sendLinkSchema,
       onRequest: limits.sendLink.onRequest,
       preHandler: limits.sendLink.preHandler
-    }, async (request) => {
-      const found = await workflow.requestLinks(request.body.login, locale(request))
-      if (!found && settings.failWhenUserNotFound) throw new UserNotFoundError()
-      return SENT
-    })
+    }, async (request) => await handle.sendLink(request, request.body))
   }
 
   const schema = resetPasswordSchema(settings.passwordConfirm)
@@ -59,11 +54,6 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
       schema: url.endsWith('/') ? hidden(schema) : schema,
       onRequest: limits.resetPassword.onRequest,
       preHandler: limits.resetPassword.preHandler
-    }, async (request) => {
-      const { user_id: userId, timestamp, signature, password, password_confirm: confirm } = request.body
-      const user = await workflow.verify(String(userId), Number(timestamp), signature)
-      await workflow.reset(user, password, confirm, locale(request))
-      return RESET
-    })
+    }, async (request) => await handle.resetPassword(request, request.body))
   }
 }

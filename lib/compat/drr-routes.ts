@@ -1,10 +1,10 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { RoutesOptions } from '../routes.js'
-import { BODY_LIMIT, RESET, SECURITY_HEADERS } from '../routes.js'
+import { BODY_LIMIT, SECURITY_HEADERS } from '../routes.js'
+import { handlers } from '../handlers.js'
 import { rateLimits } from '../rate-limit.js'
 import { useStrictJson } from '../json.js'
-import { UserNotFoundError } from '../errors.js'
 import { hidden } from '../schemas.js'
 import { drrErrorHandler } from './drr-errors.js'
 import {
@@ -26,7 +26,7 @@ const SENT_IF_FOUND = { detail: 'Reset link sent if the user exists in database'
  */
 export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settings, workflow }) => {
   const limits = await rateLimits(app, settings.rateLimit)
-  const locale = (request: FastifyRequest): string | undefined => settings.mail?.locale?.(request)
+  const handle = handlers(settings, workflow, settings.failWhenUserNotFound ? SENT : SENT_IF_FOUND)
 
   // DRF's default parsers: JSON and form-encoded. Multipart is not taken (see the README, "Taking over from django-rest-registration").
   // DRF reads an empty body as no data, so each field is then reported missing.
@@ -37,7 +37,6 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
   app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })
 
   const sendLink = sendLinkFields(settings.useEmail)
-  const sent = settings.failWhenUserNotFound ? SENT : SENT_IF_FOUND
   for (const url of ['/send-reset-password-link/', '/send-reset-password-link']) {
     app.post<{ Body: DrrSendLinkBody }>(url, {
       bodyLimit: BODY_LIMIT,
@@ -45,11 +44,7 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
       validatorCompiler: () => drrValidator(sendLink),
       onRequest: limits.sendLink.onRequest,
       preHandler: limits.sendLink.preHandler
-    }, async (request) => {
-      const found = await workflow.requestLinks(request.body.login, locale(request))
-      if (!found && settings.failWhenUserNotFound) throw new UserNotFoundError()
-      return sent
-    })
+    }, async (request) => await handle.sendLink(request, request.body))
   }
 
   const reset = resetPasswordFields(settings.passwordConfirm)
@@ -60,11 +55,6 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
       validatorCompiler: () => drrValidator(reset),
       onRequest: limits.resetPassword.onRequest,
       preHandler: limits.resetPassword.preHandler
-    }, async (request) => {
-      const { user_id: userId, timestamp, signature, password, password_confirm: confirm } = request.body
-      const user = await workflow.verify(String(userId), Number(timestamp), signature)
-      await workflow.reset(user, password, confirm, locale(request))
-      return RESET
-    })
+    }, async (request) => await handle.resetPassword(request, request.body))
   }
 }
