@@ -6,6 +6,7 @@ import { createLinks, type ResetLinks } from './link.js'
 import { ResetPasswordEmitter, type ResetPasswordEvents } from './events.js'
 import { MailQueue } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
+import type { MailMessage } from './mail/templates.js'
 import { defaultChangedNotice, defaultLinkTemplate, defaultUnknownAccountNotice } from './mail/templates.js'
 import { Throttle } from './mail/throttle.js'
 import { loginKey } from './rate-limit.js'
@@ -56,6 +57,8 @@ export interface Workflow {
   close (): Promise<void>
 }
 
+// Whom the mail for an unknown login is rehearsed for (see rehearse); it is never sent.
+const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
 // Verified against when the user does not exist, so an unknown id costs the same HMAC as a known one.
 const NOBODY: ResetPasswordUser = { id: '', email: null, username: null, passwordHash: '', isActive: false }
 
@@ -91,6 +94,19 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const unknownNotice = mail?.unknownAccountNotice === true ? defaultUnknownAccountNotice : mail?.unknownAccountNotice || undefined
   const noticed = new Throttle(NOTICE_INTERVAL, NOTICE_MEMORY, settings.now)
 
+  async function linkMail (user: ResetPasswordUser, locale: string | undefined): Promise<{ message: MailMessage, link: string, expiresAt: Date }> {
+    const link = links.url(user)
+    const expiresAt = links.expiresAt()
+    const content = await linkTemplate({ user, link, expiresAt, locale })
+    return { message: { ...envelope, to: user.email as string, ...content }, link, expiresAt }
+  }
+
+  // For a login with no account, the link mail is built for a stand-in and dropped: the work done
+  // right after the reply (signing, the template) then costs the same whether or not the login exists.
+  function rehearse (locale: string | undefined): void {
+    setImmediate(() => { linkMail(STAND_IN, locale).catch(() => {}) })
+  }
+
   function notifyUnknown (login: string, locale: string | undefined): void {
     if (unknownNotice === undefined || !ADDRESS.test(login) || !noticed.allow(loginKey(login))) return
     queue.push({
@@ -110,11 +126,9 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
         kind: 'link',
         user,
         build: async () => {
-          const link = links.url(user)
-          const expiresAt = links.expiresAt()
+          const { message, link, expiresAt } = await linkMail(user, options.locale)
           events.emit('linkCreated', { user, link, expiresAt })
-          const content = await linkTemplate({ user, link, expiresAt, locale: options.locale })
-          return { ...envelope, to: user.email as string, ...content }
+          return message
         }
       })
       return true
@@ -130,7 +144,10 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       const found = await fromStore(log, async () => await users.findByLogin(login))
       const recipients = found.filter(eligible)
       for (const user of recipients) api.sendLink(user, { locale })
-      if (recipients.length === 0) notifyUnknown(login, locale)
+      if (recipients.length === 0) {
+        rehearse(locale)
+        notifyUnknown(login, locale)
+      }
       return recipients.length > 0
     },
     async verify (userId, timestamp, signature) {

@@ -128,3 +128,28 @@ t.test('the locale option picks a locale per request and the templates receive i
   t.equal(mail?.subject, 'Réinitialisez votre mot de passe')
   t.ok(linkFrom(mail!))
 })
+
+t.test('for an unknown login the link mail is rendered for a stand-in and dropped, so both paths cost the same', async (t) => {
+  const rendered: Array<string | null> = []
+  const h = await buildApp(t, {
+    plugin: {
+      mail: {
+        from: 'no-reply@example.com',
+        linkTemplate: ({ user, link }) => {
+          rendered.push(user.username)
+          if (user.username === null) throw new Error('a template that fails for the stand-in changes nothing')
+          return { subject: 'Reset', text: `${link}\n`, html: `<p>${link}</p>` }
+        }
+      }
+    }
+  })
+  if (h === null) return
+  await h.addUser({ username: 'alice', email: 'alice@example.com' })
+  const known = await h.post('send-reset-password-link', { login: 'alice' })
+  const unknown = await h.post('send-reset-password-link', { login: 'nobody' })
+  t.equal(unknown.body, known.body)
+  await h.sink.waitForMails(1)
+  await h.app.close()
+  t.same(rendered.sort(), ['alice', null].sort())
+  t.same(h.sink.mails.map((mail) => mail.to[0]), ['alice@example.com'])
+})

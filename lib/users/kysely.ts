@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Kysely, RawBuilder } from 'kysely'
+import type { CompiledQuery, Kysely, RawBuilder } from 'kysely'
 import { caseFold } from 'unicode-case-folding'
 import { InvalidOptionError } from '../errors.js'
 import type { ResetPasswordUser, UserAdapter } from './adapter.js'
@@ -121,13 +121,17 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
 
   // One query over every login field, then the first field with matches wins: an existing login
   // costs the same queries as an unknown one, so the response time does not tell them apart.
+  // Compiled once: building and compiling it was a third of the cost of a lookup on SQLite.
+  // Every parameter of the query is the login, so a call only swaps the values.
+  const loginQuery: CompiledQuery<UserRow> = selectUsers()
+    .where(eb => eb.or(settings.logins.map(({ field, column }) => field === 'email'
+      ? eb(eb.fn('lower', [eb.ref(column)]), '=', eb.fn('lower', [eb.val('')]))
+      : eb(eb.ref(column), '=', ''))))
+    .orderBy(columns.id)
+    .compile()
+
   async function byLogin (login: string): Promise<ResetPasswordUser[]> {
-    const rows = await selectUsers()
-      .where(eb => eb.or(settings.logins.map(({ field, column }) => field === 'email'
-        ? eb(eb.fn('lower', [eb.ref(column)]), '=', eb.fn('lower', [eb.val(login)]))
-        : eb(eb.ref(column), '=', login))))
-      .orderBy(columns.id)
-      .execute()
+    const { rows } = await anyDb.executeQuery<UserRow>({ ...loginQuery, parameters: loginQuery.parameters.map(() => login) })
     const folded = fold(login)
     const matches: Record<LoginField, (row: UserRow) => boolean> = {
       // MariaDB's default collations ignore case and trailing spaces; a username must match as typed.
