@@ -1,19 +1,22 @@
 // Every knob of the benchmarks, from the environment. The defaults are the published method;
 // the smoke test shrinks them (BENCH_DURATION=1, BENCH_USERS=500, ...) to check that each scenario runs.
 
-function integer (name: string, fallback: number): number {
+function number (name: string, fallback: number, integer = true): number {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer, got "${raw}"`)
+  if (!(value >= 0) || (integer && !Number.isSafeInteger(value))) throw new TypeError(`${name} must be a non-negative ${integer ? 'integer' : 'number'}, got "${raw}"`)
   return value
 }
 
+const seconds = (name: string, fallback: number): number => number(name, fallback, false)
+const integer = (name: string, fallback: number): number => number(name, fallback)
+
 export const config = {
   /** Seconds of load per measurement. */
-  duration: integer('BENCH_DURATION', 10),
+  duration: seconds('BENCH_DURATION', 10),
   /** Seconds of load before each measurement, on the same server process, not counted. */
-  warmup: integer('BENCH_WARMUP', 2),
+  warmup: seconds('BENCH_WARMUP', 1),
   /** Measurements per target; figures are their medians. */
   runs: integer('BENCH_RUNS', 3),
   /** Users seeded in each database. */
@@ -23,7 +26,7 @@ export const config = {
   /** Requests of the memory scenario. */
   memoryRequests: integer('BENCH_MEMORY_REQUESTS', 200_000),
   /** How long the SMTP scenario waits for the last mail after the load stops, in seconds. */
-  drainTimeout: integer('BENCH_DRAIN_TIMEOUT', 120),
+  drainTimeout: seconds('BENCH_DRAIN_TIMEOUT', 120),
   pgUrl: process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
   /** A folder: every server process writes a V8 CPU profile there (node --cpu-prof) when it stops. */
   cpuProfileDir: process.env['BENCH_CPU_PROF']

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { compiled } from './build.js'
 import { config } from './config.js'
 
 /** A bench child process (a server, the SMTP sink, the hash loop) and its request channel. */
@@ -29,18 +30,23 @@ interface Reply {
   readonly error?: string
 }
 
+// What bench/servers/*.ts read from their environment (BENCH_DB, BENCH_MAIL, BENCH_HASH, ...).
+const CHILD_SETTINGS = /^BENCH_(DB|DB_FILE|PG_URL|PG_TABLE|MAIL|SMTP_PORT|SMTP_POOL|SMTP_CONNECTIONS|QUEUE_CONCURRENCY|HASH|CONCURRENCY|PEERS_DIR)$/
+
 /** The path of a file beside this one, for fork(). */
 export function benchFile (relative: string): string {
   return fileURLToPath(new URL(relative, import.meta.url))
 }
 
-/** Forks `entry` (a TypeScript file, run through tsx) and waits for it to report ready. */
+/** Forks `entry` (a TypeScript file under bench/, run from the build) and waits for it to report ready. */
 export async function startChild (entry: string, options: StartOptions = {}): Promise<Child> {
   const profile = config.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${config.cpuProfileDir}`]
-  const env: Record<string, string> = { ...process.env as Record<string, string> }
+  // The children's own settings come only from `options.env`, never from the shell of the run.
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !CHILD_SETTINGS.test(name)) env[name] = value
   for (const [name, value] of Object.entries(options.env ?? {})) env[name] = String(value)
-  const child = fork(entry, {
-    execArgv: ['--import', 'tsx', ...profile, ...options.execArgv ?? []],
+  const child = fork(await compiled(entry), {
+    execArgv: [...profile, ...options.execArgv ?? []],
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { access, copyFile, mkdir, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -16,11 +16,14 @@ const SCHEMA = `
     is_active integer not null default 1
   )`
 
+// Part of the template's name: change it when the schema or the data changes, so no stale file is reused.
+const SEED_VERSION = 1
+
 const templates = new Map<number, Promise<string>>()
 
 /**
- * A SQLite file with `users` users, made once per bench process under bench/results/db/ (git-ignored).
- * One transaction and one prepared insert: about a second for 100,000 users. WAL with
+ * A SQLite file with `users` users under bench/results/db/ (git-ignored), made once and kept for later
+ * runs. One transaction and one prepared insert: about a second for 100,000 users. WAL with
  * synchronous=NORMAL, as a server using SQLite runs it: the default rollback journal would fsync
  * every password change. The index on lower(email) is the one the adapter's e-mail lookup uses.
  */
@@ -35,8 +38,11 @@ export async function sqliteTemplate (users: number): Promise<string> {
 
 async function build (users: number): Promise<string> {
   await mkdir(TEMPLATES, { recursive: true })
-  const file = join(TEMPLATES, `users-${users}.sqlite`)
-  await removeDatabase(file)
+  const template = join(TEMPLATES, `users-${users}-v${SEED_VERSION}.sqlite`)
+  if (await exists(template)) return template
+  // Made under a name of its own and renamed when complete: bench processes running at once
+  // (the smoke test runs every scenario together) never see a half-made file.
+  const file = `${template}.${process.pid}.tmp`
   const hash = await storedHash()
   const db = new Database(file)
   try {
@@ -50,7 +56,12 @@ async function build (users: number): Promise<string> {
   } finally {
     db.close()
   }
-  return file
+  await rename(file, template)
+  return template
+}
+
+async function exists (file: string): Promise<boolean> {
+  return await access(file).then(() => true, () => false)
 }
 
 let copies = 0

@@ -20,11 +20,11 @@ export async function storedHash (): Promise<string> {
   return await stored
 }
 
-/** Yields the logins of a load: user 1, 2, ... N, then 1 again. */
-export function rotating (users: number, login: (i: number) => string): () => string {
+/** Yields the request bodies of a load, `{ [field]: login(i) }` for users 1, 2, ... N, then 1 again. */
+export function rotating (users: number, login: (i: number) => string, field = 'login'): () => string {
   let i = 0
   return () => {
     i = i % users + 1
-    return JSON.stringify({ login: login(i) })
+    return JSON.stringify({ [field]: login(i) })
   }
 }

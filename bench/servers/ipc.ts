@@ -25,7 +25,8 @@ const builtIn: Record<string, Handler> = {
     if (gc === undefined) throw new Error('start the process with --expose-gc')
     gc()
     gc()
-    return { rss: process.memoryUsage().rss }
+    const { rss, heapUsed, external } = process.memoryUsage()
+    return { rss, heapUsed, external }
   }
 }
 

@@ -1,0 +1,55 @@
+import autocannon from 'autocannon'
+import { config } from './config.js'
+
+export interface LoadSpec {
+  /** The full URL to POST to. */
+  readonly url: string
+  /** The JSON body of the next request; called once per request. */
+  readonly body: () => string
+  /** Seconds of load; ignored when `amount` is given. */
+  readonly seconds?: number
+  /** A fixed number of requests instead of a duration. */
+  readonly amount?: number
+  readonly connections?: number
+}
+
+export interface LoadResult {
+  readonly requests: number
+  readonly seconds: number
+  readonly rps: number
+  /** Latency in milliseconds. */
+  readonly p50: number
+  readonly p99: number
+  /** Responses per status code, 2xx included. */
+  readonly statuses: Readonly<Record<string, number>>
+  /** Connection errors and timeouts (requests with no response at all). */
+  readonly errors: number
+  /** CPU the load generator itself used, in percent of one core: near 100 means it, not the server, was the limit. */
+  readonly clientCpu: number
+}
+
+/** POSTs JSON with autocannon from this process, one core's worth at most, while the server runs in another. */
+export async function load (spec: LoadSpec): Promise<LoadResult> {
+  const cpu = process.cpuUsage()
+  const result = await autocannon({
+    url: spec.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: spec.connections ?? config.connections,
+    ...(spec.amount === undefined ? { duration: spec.seconds ?? config.duration } : { amount: spec.amount }),
+    requests: [{ setupRequest: (request) => ({ ...request, body: spec.body() }) }]
+  })
+  const used = process.cpuUsage(cpu)
+  const statuses: Record<string, number> = {}
+  for (const [code, { count = 0 }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    statuses,
+    errors: result.errors + result.timeouts,
+    clientCpu: (used.user + used.system) / (result.duration * 1e4)
+  }
+}

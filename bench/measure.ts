@@ -1,0 +1,162 @@
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { config } from './config.js'
+import { load, type LoadResult } from './load.js'
+import { benchFile, startChild, type Child } from './processes.js'
+import type { HasherName } from './servers/hashers.js'
+
+/** One measurement of one target: one fresh server process, warmed up, then loaded for the duration. */
+export interface Measurement {
+  readonly target: string
+  readonly run: number
+  /** Requests per second (hashes per second for a hash-rate target). */
+  readonly rps: number
+  readonly requests: number
+  /** Latency in milliseconds; null for a target that serves no HTTP. */
+  readonly p50: number | null
+  readonly p99: number | null
+  /** Every response that was not 2xx, by status, plus `no-response` for errors and timeouts. */
+  readonly failures: Readonly<Record<string, number>>
+  /** RSS of the server process right after the load, in MB. */
+  readonly serverRss: number
+  /** CPU the server process used during the load, in percent of one core (threads included). */
+  readonly serverCpu: number
+  /**
+   * Server CPU time per request in microseconds: the cost of a request, less sensitive than req/s
+   * to other work on a shared machine taking cores away.
+   */
+  readonly cpuPerRequest: number
+  readonly clientCpu: number | null
+  readonly extra?: Readonly<Record<string, number>>
+}
+
+/** A thing to measure, once per run. */
+export interface Target {
+  readonly name: string
+  measure (run: number): Promise<Measurement>
+}
+
+/** A running HTTP server to load. */
+export interface Served {
+  readonly child: Child
+  readonly path: string
+  readonly body: () => string
+  /** Frees what start() set up beyond the process (a database copy). */
+  readonly cleanup?: () => Promise<void>
+}
+
+export interface HttpTargetOptions {
+  readonly connections?: number
+  /** Seconds of load, when not the configured duration. */
+  readonly seconds?: number
+}
+
+const MB = 1024 * 1024
+
+/**
+ * Waits until `child` is idle (under 10% of a core for 100 ms, or 10 s passed): requests of the
+ * warm-up whose clients are gone are still running (a reset's scrypt takes a third of a second)
+ * and must not eat into the measurement.
+ */
+export async function settle (child: Child): Promise<void> {
+  const deadline = performance.now() + 10_000
+  let { cpu } = await child.stats()
+  while (performance.now() < deadline) {
+    await sleep(100)
+    const now = (await child.stats()).cpu
+    if (now - cpu < 10_000) return
+    cpu = now
+  }
+}
+
+/** A target served over HTTP by a fresh process per measurement. */
+export function httpTarget (name: string, start: () => Promise<Served>, options: HttpTargetOptions = {}): Target {
+  return {
+    name,
+    async measure (run) {
+      const served = await start()
+      try {
+        const spec = { url: served.child.url + served.path, body: served.body, ...(options.connections === undefined ? {} : { connections: options.connections }) }
+        if (config.warmup > 0) await load({ ...spec, seconds: config.warmup })
+        await settle(served.child)
+        const before = await served.child.stats()
+        const started = performance.now()
+        const result = await load({ ...spec, seconds: options.seconds ?? config.duration })
+        const after = await served.child.stats()
+        const elapsed = performance.now() - started
+        return {
+          target: name,
+          run,
+          rps: result.rps,
+          requests: result.requests,
+          p50: result.p50,
+          p99: result.p99,
+          failures: failures(result),
+          serverRss: after.rss / MB,
+          serverCpu: (after.cpu - before.cpu) / (elapsed * 10),
+          cpuPerRequest: (after.cpu - before.cpu) / result.requests,
+          clientCpu: result.clientCpu
+        }
+      } finally {
+        await served.child.stop()
+        await served.cleanup?.()
+      }
+    }
+  }
+}
+
+export function failures (result: LoadResult): Record<string, number> {
+  const found: Record<string, number> = {}
+  for (const [status, count] of Object.entries(result.statuses)) {
+    if (!status.startsWith('2')) found[status] = count
+  }
+  if (result.errors > 0) found['no-response'] = result.errors
+  return found
+}
+
+/** The bare hash rate of `hasher` with `concurrency` hashes in flight, in a process of its own. */
+export function hashTarget (name: string, hasher: HasherName, concurrency: number, seconds = config.duration): Target {
+  return { name, measure: async (run) => await measureHashRate(name, hasher, concurrency, seconds, run) }
+}
+
+async function measureHashRate (name: string, hasher: HasherName, concurrency: number, duration: number, run: number): Promise<Measurement> {
+  const child = await startChild(benchFile('servers/hash-rate.ts'), { env: { BENCH_HASH: hasher, BENCH_CONCURRENCY: concurrency } })
+  try {
+    if (config.warmup > 0) await child.call('measure', { seconds: config.warmup })
+    const before = await child.stats()
+    const { hashes, seconds } = await child.call<{ hashes: number, seconds: number }>('measure', { seconds: duration })
+    const after = await child.stats()
+    return {
+      target: name,
+      run,
+      rps: hashes / seconds,
+      requests: hashes,
+      p50: null,
+      p99: null,
+      failures: {},
+      serverRss: after.rss / MB,
+      serverCpu: (after.cpu - before.cpu) / (seconds * 1e4),
+      cpuPerRequest: (after.cpu - before.cpu) / hashes,
+      clientCpu: null
+    }
+  } finally {
+    await child.stop()
+  }
+}
+
+/**
+ * Measures every target `runs` times, interleaved (run 1 of each, then run 2 of each, the order
+ * rotating), so that drift of a shared machine lands on every target alike.
+ */
+export async function measureAll (targets: readonly Target[], runs = config.runs): Promise<Measurement[]> {
+  const measurements: Measurement[] = []
+  for (let run = 0; run < runs; run++) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + run) % targets.length] as Target
+      const measurement = await target.measure(run + 1)
+      measurements.push(measurement)
+      console.error(`  ${target.name} #${run + 1}: ${Math.round(measurement.rps)}/s`)
+    }
+  }
+  return measurements
+}

@@ -1,0 +1,147 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { config } from './config.js'
+import type { Measurement } from './measure.js'
+import { benchFile } from './processes.js'
+import { median } from './stats.js'
+
+/** A derived number: a ratio of two targets, a delivery lag, a memory growth. */
+export interface Figure {
+  readonly name: string
+  /** The median of `runs` when there are several. */
+  readonly value: number
+  readonly unit: string
+  readonly runs?: readonly number[]
+  readonly target?: { readonly min?: number, readonly max?: number }
+  /** How it was computed. */
+  readonly how: string
+}
+
+export interface ScenarioResult {
+  readonly measurements: readonly Measurement[]
+  readonly figures: readonly Figure[]
+}
+
+export interface Summary {
+  readonly target: string
+  readonly runs: number
+  readonly rps: number
+  readonly p50: number | null
+  readonly p99: number | null
+  /** Failures summed over all runs. */
+  readonly failures: Readonly<Record<string, number>>
+  readonly serverRss: number
+  readonly serverCpu: number
+  readonly cpuPerRequest: number
+  readonly clientCpu: number | null
+  readonly extra: Readonly<Record<string, number>>
+}
+
+const medianOf = (values: ReadonlyArray<number | null>): number | null =>
+  values.some((v) => v === null) ? null : median(values as number[])
+
+/** Medians per target, in the order targets first appear. */
+export function summarize (measurements: readonly Measurement[]): Summary[] {
+  const names = [...new Set(measurements.map((m) => m.target))]
+  return names.map((target) => {
+    const mine = measurements.filter((m) => m.target === target)
+    const failures: Record<string, number> = {}
+    for (const m of mine) for (const [status, count] of Object.entries(m.failures)) failures[status] = (failures[status] ?? 0) + count
+    const extraKeys = [...new Set(mine.flatMap((m) => Object.keys(m.extra ?? {})))]
+    return {
+      target,
+      runs: mine.length,
+      rps: median(mine.map((m) => m.rps)),
+      p50: medianOf(mine.map((m) => m.p50)),
+      p99: medianOf(mine.map((m) => m.p99)),
+      failures,
+      serverRss: median(mine.map((m) => m.serverRss)),
+      serverCpu: median(mine.map((m) => m.serverCpu)),
+      cpuPerRequest: median(mine.map((m) => m.cpuPerRequest)),
+      clientCpu: medianOf(mine.map((m) => m.clientCpu)),
+      extra: Object.fromEntries(extraKeys.map((key) => [key, median(mine.map((m) => m.extra?.[key] ?? Number.NaN))]))
+    }
+  })
+}
+
+/** rps of `numerator` over rps of `denominator`, per run (the two measured minutes apart), then the median. */
+export function ratio (measurements: readonly Measurement[], numerator: string, denominator: string, target?: Figure['target']): Figure {
+  const runs = [...new Set(measurements.map((m) => m.run))].map((run) => {
+    const rate = (name: string): number => measurements.find((m) => m.run === run && m.target === name)?.rps ?? Number.NaN
+    return rate(numerator) / rate(denominator)
+  })
+  return { name: `${numerator} / ${denominator}`, value: median(runs), unit: 'x', runs, ...(target === undefined ? {} : { target }), how: 'requests/s ratio per run, median' }
+}
+
+/**
+ * The same ratio from server CPU time per request (denominator's over numerator's): what the rate
+ * ratio would be if both had the same cores, whatever else the shared machine ran meanwhile.
+ */
+export function cpuRatio (measurements: readonly Measurement[], numerator: string, denominator: string): Figure {
+  const runs = [...new Set(measurements.map((m) => m.run))].map((run) => {
+    const cost = (name: string): number => measurements.find((m) => m.run === run && m.target === name)?.cpuPerRequest ?? Number.NaN
+    return cost(denominator) / cost(numerator)
+  })
+  return { name: `${numerator} / ${denominator} by CPU per request`, value: median(runs), unit: 'x', runs, how: 'server CPU us per request, denominator over numerator, per run, median' }
+}
+
+export function met (figure: Figure): boolean | undefined {
+  if (figure.target === undefined) return undefined
+  const { min = -Infinity, max = Infinity } = figure.target
+  return figure.value >= min && figure.value <= max
+}
+
+function targetText (target: Figure['target']): string {
+  if (target === undefined) return ''
+  if (target.min !== undefined && target.max !== undefined) return `${target.min} to ${target.max}`
+  return target.min !== undefined ? `>= ${target.min}` : `<= ${target.max as number}`
+}
+
+const number = (value: number | null, digits = 0): string =>
+  value === null || !Number.isFinite(value) ? '-' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+
+function failureText (failures: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(failures).map(([status, count]) => `${status}:${count}`)
+  return parts.length === 0 ? '-' : parts.join(' ')
+}
+
+function table (rows: readonly string[][]): string {
+  const widths = (rows[0] as string[]).map((_, column) => Math.max(...rows.map((row) => (row[column] as string).length)))
+  return rows.map((row) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number)).join('  ')).join('\n')
+}
+
+/** The scenario's table and figures, as printed and as pasted into BENCHMARKS.md. */
+export function render (name: string, title: string, result: ScenarioResult): string {
+  const rows = [['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx (all runs)', 'server RSS MB', 'server CPU %', 'CPU us/req', 'load CPU %', 'runs']]
+  for (const s of summarize(result.measurements)) {
+    rows.push([s.target, number(s.rps, s.rps < 100 ? 2 : 0), number(s.p50, 1), number(s.p99, 1), failureText(s.failures), number(s.serverRss), number(s.serverCpu), number(s.cpuPerRequest), number(s.clientCpu), String(s.runs)])
+  }
+  const figures = result.figures.map((f) => {
+    const verdict = met(f)
+    const runs = f.runs !== undefined && f.runs.length > 1 ? ` (runs: ${f.runs.map((v) => number(v, f.unit === 'x' ? 3 : 2)).join(', ')})` : ''
+    const check = verdict === undefined ? '' : `  target ${targetText(f.target)}: ${verdict ? 'met' : 'MISSED'}`
+    return `  ${f.name} = ${number(f.value, f.unit === 'x' ? 3 : 2)}${f.unit === 'x' ? '' : ' ' + f.unit}${runs}${check}`
+  })
+  return [`== ${name}: ${title}`, table(rows), ...figures].join('\n')
+}
+
+export function machine (): Record<string, string | number> {
+  return {
+    cpus: availableParallelism(),
+    model: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString()
+  }
+}
+
+/** Writes the figures as JSON under bench/results/ (git-ignored), or BENCH_RESULTS; returns the path. */
+export async function writeResult (name: string, title: string, result: ScenarioResult): Promise<string> {
+  const folder = process.env['BENCH_RESULTS'] ?? benchFile('results/')
+  await mkdir(folder, { recursive: true })
+  const file = join(folder, `${name}.json`)
+  const body = { scenario: name, title, machine: machine(), config, summary: summarize(result.measurements), ...result }
+  await writeFile(file, JSON.stringify(body, null, 2) + '\n')
+  return file
+}

@@ -1,0 +1,43 @@
+import { config } from './config.js'
+import { render, writeResult, type ScenarioResult } from './report.js'
+import * as memory from './scenarios/memory.js'
+import * as peer from './scenarios/peer.js'
+import * as postgres from './scenarios/postgres.js'
+import * as reset from './scenarios/reset.js'
+import * as sendLink from './scenarios/send-link.js'
+import * as smtp from './scenarios/smtp.js'
+
+// `npm run bench` runs every scenario; `npm run bench:<name>` (or `node --import tsx bench/run.ts <name>...`) some.
+// Each prints its table and writes bench/results/<name>.json.
+
+interface Scenario {
+  readonly title: string
+  run (): Promise<ScenarioResult>
+}
+
+const scenarios: Readonly<Record<string, Scenario>> = {
+  'send-link': sendLink,
+  smtp,
+  reset,
+  postgres,
+  peer,
+  memory
+}
+
+const names = process.argv.slice(2)
+const unknown = names.filter((name) => !Object.hasOwn(scenarios, name))
+if (unknown.length > 0) {
+  console.error(`unknown scenario ${unknown.join(', ')}; choose from: ${Object.keys(scenarios).join(', ')}`)
+  process.exit(2)
+}
+
+console.log(`${config.runs} runs x ${config.duration} s (after ${config.warmup} s of warm-up), ${config.connections} connections, ${config.users} users`)
+for (const name of names.length === 0 ? Object.keys(scenarios) : names) {
+  const scenario = scenarios[name] as Scenario
+  console.error(`-- ${name}`)
+  const started = Date.now()
+  const result = await scenario.run()
+  const report = render(name, scenario.title, result)
+  const file = await writeResult(name, scenario.title, result)
+  console.log(`${report}\n  (${Math.round((Date.now() - started) / 1000)} s; ${file})\n`)
+}

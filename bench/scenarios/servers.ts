@@ -1,0 +1,69 @@
+import { config } from '../config.js'
+import type { Served } from '../measure.js'
+import { benchFile, startChild } from '../processes.js'
+import { PG_TABLE, seedPostgres } from '../seed/postgres.js'
+import { sqliteCopy } from '../seed/sqlite.js'
+import { NEW_PASSWORD } from '../seed/users.js'
+
+// Starters of the server processes the scenarios load, on a private copy of the seeded SQLite file
+// or on the PostgreSQL table.
+
+export type Db = 'sqlite' | 'postgres'
+
+export const SEND_LINK = '/api/v1/accounts/send-reset-password-link'
+export const RESET = '/api/v1/accounts/reset-password'
+
+interface Store {
+  readonly env: Record<string, string>
+  readonly cleanup: () => Promise<void>
+}
+
+async function store (db: Db): Promise<Store> {
+  if (db === 'postgres') {
+    return { env: { BENCH_DB: 'postgres', BENCH_PG_URL: config.pgUrl, BENCH_PG_TABLE: PG_TABLE }, cleanup: async () => {} }
+  }
+  const copy = await sqliteCopy(config.users)
+  return { env: { BENCH_DB: 'sqlite', BENCH_DB_FILE: copy.file }, cleanup: copy.remove }
+}
+
+export interface ServerOptions {
+  readonly env?: Readonly<Record<string, string | number>>
+  readonly execArgv?: readonly string[]
+}
+
+async function start (entry: string, db: Db, options: ServerOptions = {}): Promise<Omit<Served, 'path' | 'body'>> {
+  const { env, cleanup } = await store(db)
+  try {
+    const child = await startChild(benchFile(entry), { env: { ...env, ...options.env }, execArgv: options.execArgv ?? [] })
+    return { child, cleanup }
+  } catch (err) {
+    await cleanup()
+    throw err
+  }
+}
+
+/** Scenario 1: the bare Fastify route. `body` is made per measurement, so each one rotates from user 1. */
+export function baselineServer (db: Db, body: () => () => string): () => Promise<Served> {
+  return async () => ({ ...await start('servers/baseline.ts', db), path: '/send-reset-password-link', body: body() })
+}
+
+/** The plugin's send-link route. */
+export function sendLinkServer (db: Db, body: () => () => string, options: ServerOptions = {}): () => Promise<Served> {
+  return async () => ({ ...await start('servers/plugin.ts', db, options), path: SEND_LINK, body: body() })
+}
+
+/**
+ * The plugin's reset route, every request with a fresh link for the next user, pre-issued by the
+ * server's signer. On PostgreSQL the table is seeded again first: the previous server changed hashes.
+ */
+export function resetServer (db: Db, hash: 'default' | 'cheap'): () => Promise<Served> {
+  return async () => {
+    if (db === 'postgres') await seedPostgres(config.pgUrl, config.users)
+    const started = await start('servers/plugin.ts', db, { env: { BENCH_HASH: hash } })
+    const links = await started.child.call<Array<Record<string, string>>>('links', { count: config.users })
+    let next = 0
+    // Past the last link the requests fail (400) and show up as failures in the table.
+    const body = (): string => JSON.stringify({ ...links[next++ % links.length], password: NEW_PASSWORD })
+    return { ...started, path: RESET, body }
+  }
+}

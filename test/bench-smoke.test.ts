@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+
+// Each benchmark scenario, shrunk to a fraction of a second and a few dozen users, must start and
+// produce figures. The scenarios run as their own processes (`bench/run.ts <name>`), never imported
+// here, and outside tap's coverage: tap's process tracking wraps spawn() and puts its --import back
+// into NODE_OPTIONS, so the command goes through `env -u`, which takes it out again.
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const SCENARIOS = ['send-link', 'smtp', 'reset', 'postgres', 'peer', 'memory'] as const
+const PEER_INSTALLED = existsSync(join(ROOT, 'bench/peers/node_modules/better-auth/package.json'))
+
+interface Result {
+  readonly code: number | null
+  readonly output: string
+}
+
+interface Written {
+  readonly measurements: ReadonlyArray<{ readonly target: string, readonly rps: number, readonly requests: number }>
+  readonly figures: ReadonlyArray<{ readonly name: string, readonly value: number | null }>
+}
+
+const TAP_SETTINGS = /^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAP)/
+
+function environment (results: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!TAP_SETTINGS.test(name)) env[name] = value
+  }
+  return {
+    ...env,
+    BENCH_RESULTS: results,
+    BENCH_DURATION: '0.25',
+    BENCH_WARMUP: '0',
+    BENCH_RUNS: '1',
+    BENCH_USERS: '20',
+    BENCH_MEMORY_REQUESTS: '300',
+    BENCH_DRAIN_TIMEOUT: '10'
+  }
+}
+
+function runScenario (name: string, results: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const command = ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', 'bench/run.ts', name]
+    const child = spawn('env', command, { cwd: ROOT, env: environment(results) })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.once('error', reject)
+    child.once('close', (code) => { resolve({ code, output }) })
+  })
+}
+
+const results = await mkdtemp(join(tmpdir(), 'fastify-reset-password-bench-smoke-'))
+t.teardown(async () => { await rm(results, { recursive: true, force: true }) })
+
+// Started together, checked one by one: in sequence they would take the better part of a minute.
+const runs = new Map(SCENARIOS
+  .filter((name) => name !== 'peer' || PEER_INSTALLED)
+  .map((name) => [name, runScenario(name, join(results, name))]))
+
+for (const name of SCENARIOS) {
+  const run = runs.get(name)
+  if (run === undefined) {
+    t.pass(`the ${name} benchmark`, { skip: 'bench/peers is not installed; npm run bench:peer installs it' })
+    continue
+  }
+  t.test(`the ${name} benchmark starts and measures every target`, async (t) => {
+    const { code, output } = await run
+    t.equal(code, 0, 'it exits with 0', { output })
+    const written = JSON.parse(await readFile(join(results, name, `${name}.json`), 'utf8')) as Written
+    t.ok(written.measurements.length > 0, 'it measured something')
+    for (const m of written.measurements) t.ok(Number.isFinite(m.rps) && m.rps >= 0, `${m.target}: ${m.rps}/s`)
+    t.ok(written.measurements.some((m) => m.rps > 0), 'some target answered')
+    t.match(output, /== \S+: .*\n.*req\/s/, 'it printed its table')
+  })
+}
