@@ -86,7 +86,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const { users, mail, policy } = settings
   const events = new ResetPasswordEmitter(log)
   const links = createLinks(settings.signer, settings.verificationUrl, settings.period, settings.now)
-  const sender = createSender(settings.deliver, mail?.transport)
+  const sender = createSender(settings.deliver, mail?.transport, settings.queue.concurrency)
   const queue = new MailQueue(sender.send, events, log, settings.queue)
   const envelope = { from: mail?.from ?? '', ...(mail?.replyTo === undefined ? {} : { replyTo: mail.replyTo }) }
   const linkTemplate = mail?.linkTemplate ?? defaultLinkTemplate

@@ -131,3 +131,14 @@ t.test('a transport the app passed in is not closed by the plugin', async (t) =>
   t.notOk(closed)
   close()
 })
+
+t.test('an SMTP URL that sets pool itself keeps its choice', async (t) => {
+  const h = await buildApp(t)
+  if (h === null) return
+  const own = await buildApp(t, { sink: h.sink, plugin: { mail: { from: 'a@example.com', transport: `${h.sink.url}/?pool=false` } } })
+  await userNamed(own!, 'alice')
+  await userNamed(own!, 'bob')
+  await own!.post('send-reset-password-link', { login: 'alice' })
+  await own!.post('send-reset-password-link', { login: 'bob' })
+  t.equal((await h.sink.waitForMails(2)).length, 2)
+})
