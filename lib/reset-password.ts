@@ -101,10 +101,11 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
     return { message: { ...envelope, to: user.email as string, ...content }, link, expiresAt }
   }
 
-  // For a login with no account, the link mail is built for a stand-in and dropped: the work done
-  // right after the reply (signing, the template) then costs the same whether or not the login exists.
+  // For a login with no account, the link mail goes through the queue for a stand-in and is dropped
+  // before sending: the work done right after the reply (queueing, signing, the template) then costs
+  // the same whether or not the login exists.
   function rehearse (locale: string | undefined): void {
-    setImmediate(() => { linkMail(STAND_IN, locale).catch(() => {}) })
+    queue.push({ kind: 'link', user: STAND_IN, rehearsal: true, build: async () => (await linkMail(STAND_IN, locale)).message })
   }
 
   function notifyUnknown (login: string, locale: string | undefined): void {

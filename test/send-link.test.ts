@@ -144,12 +144,17 @@ t.test('for an unknown login the link mail is rendered for a stand-in and droppe
     }
   })
   if (h === null) return
+  const events: string[] = []
+  h.app.resetPassword.on('mailSent', ({ message }) => { events.push(`sent:${message.to}`) })
+  h.app.resetPassword.on('mailFailed', ({ user }) => { events.push(`failed:${user?.id ?? 'null'}`) })
   await h.addUser({ username: 'alice', email: 'alice@example.com' })
   const known = await h.post('send-reset-password-link', { login: 'alice' })
   const unknown = await h.post('send-reset-password-link', { login: 'nobody' })
+  await h.post('send-reset-password-link', { login: 'nobody@example.com' })
   t.equal(unknown.body, known.body)
   await h.sink.waitForMails(1)
   await h.app.close()
-  t.same(rendered.sort(), ['alice', null].sort())
+  t.same(rendered.sort(), ['alice', null, null].sort())
   t.same(h.sink.mails.map((mail) => mail.to[0]), ['alice@example.com'])
+  t.same(events, ['sent:alice@example.com'], 'a rehearsal is never sent, retried or reported')
 })

@@ -26,6 +26,8 @@ export interface MailJob {
   /** Null for a notice to an address that has no account. */
   readonly user: ResetPasswordUser | null
   readonly build: () => Promise<MailMessage>
+  /** Built like a real mail, then dropped: never sent, retried or reported (see requestLinks). */
+  readonly rehearsal?: boolean
 }
 
 export type Send = (message: MailMessage, user: ResetPasswordUser | null) => Promise<unknown>
@@ -133,8 +135,10 @@ export class MailQueue {
     entry.attempts++
     try {
       entry.message ??= await entry.job.build()
+      if (entry.job.rehearsal === true) return
       await this.#send(entry.message, entry.job.user)
     } catch (err) {
+      if (entry.job.rehearsal === true) return
       const error = err instanceof Error ? err : new Error(String(err))
       if (isPermanent(error) || entry.attempts >= this.#settings.attempts || this.#gaveUp) {
         this.#fail(entry, error)
