@@ -9,7 +9,7 @@ import { envNumber, envString, serve } from './ipc.js'
 // the store (see database.ts), the mail path and the hasher:
 //   BENCH_MAIL=drop                deliver() accepts each message and drops it (the request path alone)
 //   BENCH_MAIL=smtp                nodemailer to 127.0.0.1:BENCH_SMTP_PORT; BENCH_SMTP_POOL=1 keeps
-//                                  BENCH_SMTP_CONNECTIONS connections open, else one session per mail
+//                                  BENCH_SMTP_CONNECTIONS connections open, else the plugin's default (a URL: a pool of queue.concurrency)
 //   BENCH_QUEUE_CONCURRENCY        the queue's concurrency (default: the plugin's, 4)
 //   BENCH_HASH=default|cheap       see hashers.ts; default passes no password.hash at all
 
