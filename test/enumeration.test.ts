@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { buildApp, NEW_PASSWORD, type TestApp } from './helpers/app.js'
-import { linkFrom } from './helpers/smtp.js'
+import { linkFrom, startSmtpSink } from './helpers/smtp.js'
 
 const SEND = 'send-reset-password-link'
 const RESET = 'reset-password'
@@ -74,7 +74,16 @@ t.test('the per-login and per-IP limits answer an existing and an unknown login 
 })
 
 t.test('an SMTP server that is down, refusing or slow changes nothing in the send-link reply', async (t) => {
-  const h = await buildApp(t, { plugin: { queue: { attempts: 2, retryDelay: 10, maxRetryDelay: 20, closeTimeout: 200 } } })
+  // One SMTP session per mail: a pooled connection opened before a fault would outlive it, and
+  // 'refuse' acts on new connections only.
+  const sink = await startSmtpSink(t)
+  const h = await buildApp(t, {
+    sink,
+    plugin: {
+      mail: { from: 'no-reply@example.com', transport: `${sink.url}/?pool=false` },
+      queue: { attempts: 2, retryDelay: 10, maxRetryDelay: 20, closeTimeout: 200 }
+    }
+  })
   if (h === null) return
   await h.addUser({ username: 'alice', email: 'alice@example.com' })
   const failed: string[] = []
