@@ -83,25 +83,37 @@ export function httpTarget (name: string, start: () => Promise<Served>, options:
         const started = performance.now()
         const result = await load({ ...spec, seconds: options.seconds ?? config.duration })
         const after = await served.child.stats()
-        const elapsed = performance.now() - started
-        return {
-          target: name,
-          run,
-          rps: result.rps,
-          requests: result.requests,
-          p50: result.p50,
-          p99: result.p99,
-          failures: failures(result),
-          serverRss: after.rss / MB,
-          serverCpu: (after.cpu - before.cpu) / (elapsed * 10),
-          cpuPerRequest: (after.cpu - before.cpu) / result.requests,
-          clientCpu: result.clientCpu
-        }
+        return measurement(name, run, result, before, after, performance.now() - started)
       } finally {
         await served.child.stop()
         await served.cleanup?.()
       }
     }
+  }
+}
+
+/** Server stats, as `Child.stats()` gives them: RSS in bytes, CPU time in microseconds. */
+export interface ServerStats { readonly rss: number, readonly cpu: number }
+
+/**
+ * The figures every HTTP measurement reports, from a load result and the server's stats taken
+ * before and after it, `elapsedMs` apart.
+ */
+export function measurement (target: string, run: number, result: LoadResult, before: ServerStats, after: ServerStats, elapsedMs: number): Measurement {
+  const cpu = after.cpu - before.cpu
+  return {
+    target,
+    run,
+    rps: result.rps,
+    requests: result.requests,
+    p50: result.p50,
+    p99: result.p99,
+    failures: failures(result),
+    serverRss: after.rss / MB,
+    // CPU microseconds over elapsed milliseconds, as a percentage of one core.
+    serverCpu: cpu / (elapsedMs * 10),
+    cpuPerRequest: cpu / result.requests,
+    clientCpu: result.clientCpu
   }
 }
 

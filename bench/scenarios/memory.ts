@@ -1,6 +1,6 @@
 import { config } from '../config.js'
 import { load } from '../load.js'
-import { failures, type Measurement } from '../measure.js'
+import { measurement } from '../measure.js'
 import type { ScenarioResult } from '../report.js'
 import { existingEmail, rotating } from '../seed/users.js'
 import { sendLinkServer } from './servers.js'
@@ -27,26 +27,13 @@ export async function run (): Promise<ScenarioResult> {
     // did not grow); after 5 s it is what the requests themselves add.
     if (config.warmup > 0) await load({ ...spec, seconds: Math.max(config.warmup, MEMORY_WARMUP) })
     const before = await served.child.call<Memory>('gc')
-    const cpuBefore = (await served.child.stats()).cpu
+    const statsBefore = await served.child.stats()
     const result = await load({ ...spec, amount: config.memoryRequests })
     const after = await served.child.stats()
     const afterGc = await served.child.call<Memory>('gc')
-    const measurement: Measurement = {
-      target: 'send-link',
-      run: 1,
-      rps: result.rps,
-      requests: result.requests,
-      p50: result.p50,
-      p99: result.p99,
-      failures: failures(result),
-      serverRss: after.rss / MB,
-      serverCpu: (after.cpu - cpuBefore) / (result.seconds * 1e4),
-      cpuPerRequest: (after.cpu - cpuBefore) / result.requests,
-      clientCpu: result.clientCpu
-    }
     const how = 'server RSS (MB)'
     return {
-      measurements: [measurement],
+      measurements: [measurement('send-link', 1, result, statsBefore, after, result.seconds * 1000)],
       figures: [
         { name: 'RSS at start', value: started / MB, unit: 'MB', how },
         { name: 'RSS after warm-up and GC (before)', value: before.rss / MB, unit: 'MB', how },

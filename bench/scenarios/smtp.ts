@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { config } from '../config.js'
 import { load } from '../load.js'
-import { failures, measureAll, type Measurement, type Target } from '../measure.js'
+import { measureAll, measurement, type Measurement, type Target } from '../measure.js'
 import { benchFile, startChild, type Child } from '../processes.js'
 import { type Figure, type ScenarioResult } from '../report.js'
 import { median } from '../stats.js'
@@ -31,7 +31,6 @@ interface Received {
   readonly lastAt: number
 }
 
-const MB = 1024 * 1024
 
 /**
  * Waits until every mail the server queued reached the sink (or failed), or the drain timeout
@@ -73,17 +72,7 @@ function smtpTarget (name: string, env: Record<string, string | number>, size: {
         await sleep(200)
         const { received, mail } = await drained(sink, served.child)
         return {
-          target: name,
-          run,
-          rps: result.rps,
-          requests: result.requests,
-          p50: result.p50,
-          p99: result.p99,
-          failures: failures(result),
-          serverRss: after.rss / MB,
-          serverCpu: (after.cpu - before.cpu) / ((endedAt - startedAt) * 10),
-          cpuPerRequest: (after.cpu - before.cpu) / result.requests,
-          clientCpu: result.clientCpu,
+          ...measurement(name, run, result, before, after, endedAt - startedAt),
           extra: {
             accepted: mail.accepted,
             delivered: received.count,
