@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { djangoSigner, type DjangoSignerOptions } from '../lib/signer/django.js'
 import { pickleTwoPairs, type StrPair } from '../lib/signer/pickle.js'
 import type { SignedUser } from '../lib/signer/signer.js'
+import { vectors, type Vector } from './helpers/drr-vectors.js'
 
-interface Vector {
-  readonly secret_key: string
-  readonly one_time_use: boolean
-  readonly stored_password_hash: string | null
-  readonly user_id: string
-  readonly timestamp: number
-  readonly signature: string
-}
-
-const { vectors } = JSON.parse(readFileSync(new URL('./fixtures/drr-signatures.json', import.meta.url), 'utf8')) as { vectors: readonly Vector[] }
 const oneTimeVectors = vectors.filter((v) => v.one_time_use)
 const reusableVectors = vectors.filter((v) => !v.one_time_use)
 

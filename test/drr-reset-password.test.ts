@@ -4,7 +4,7 @@
 // counterpart for (USER_VERIFICATION_ID_FIELD, RESET_PASSWORD_VERIFICATION_ENABLED); see
 // the README, "Taking over from django-rest-registration". Upstream signs with ResetPasswordSigner directly; here links
 // come from the plugin's own signer, and a fixture made by drr itself checks djangoSigner.
-import { readFileSync } from 'node:fs'
+import { vectors, type Vector } from './helpers/drr-vectors.js'
 import t, { type Test } from 'tap'
 import { djangoSigner, verifyPassword, type ResetPasswordOptions } from '../lib/index.js'
 import { buildApp, OLD_PASSWORD, type TestApp, type TestUser } from './helpers/app.js'
@@ -149,15 +149,6 @@ t.test('test_when_password_same_as_username_then_failure', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // Beyond the upstream tests: links made by drr itself, and DRF's parsing and messages.
 
-interface Vector {
-  readonly secret_key: string
-  readonly one_time_use: boolean
-  readonly stored_password_hash: string | null
-  readonly user_id: string
-  readonly timestamp: number
-  readonly signature: string
-}
-const { vectors } = JSON.parse(readFileSync(new URL('./fixtures/drr-signatures.json', import.meta.url), 'utf8')) as { vectors: readonly Vector[] }
 
 for (const oneTimeUse of [false, true]) {
   t.test(`a link signed by django-rest-registration (one-time use ${String(oneTimeUse)}) resets the password with djangoSigner`, async (t) => {
