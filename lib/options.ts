@@ -9,6 +9,9 @@ import type { MailMessage, LinkTemplate, NoticeTemplate, UnknownAccountTemplate 
 import { queueDefaults, type QueueOptions, type QueueSettings } from './mail/queue.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js'
 import { InvalidOptionError } from './errors.js'
+import type { SharedStore } from './store/shared-store.js'
+import { memoryStore } from './store/memory.js'
+import { redisStore } from './store/redis.js'
 
 /** Anything `nodemailer.createTransport` takes (a URL or options object), or a ready Transporter. */
 export type MailTransport = string | Record<string, unknown> | Transporter<unknown>
@@ -100,6 +103,8 @@ export interface Settings {
   readonly policy: PasswordPolicy
   readonly hash: (password: string) => Promise<string>
   readonly rateLimit: RateLimitSettings | false
+  /** Counters and marks: in the Redis of `rateLimit.redis` when given, so instances share them; else in memory. */
+  readonly store: SharedStore
   readonly queue: QueueSettings
   readonly now: () => number
   readonly compat: 'django-rest-registration' | undefined
@@ -215,6 +220,9 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
   const prefix = options.prefix ?? ''
   if (typeof prefix !== 'string') fail('prefix', 'must be a string')
   if (options.now !== undefined && typeof options.now !== 'function') fail('now', 'must be a function returning milliseconds')
+  const now = options.now ?? Date.now
+  const rateLimit = resolveRateLimit(options.rateLimit)
+  const redis = rateLimit === false ? undefined : rateLimit.redis
   return {
     prefix,
     signer: signerFactory({ oneTimeUse }),
@@ -226,9 +234,10 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
     failWhenUserNotFound: flag('failWhenUserNotFound', options.failWhenUserNotFound, defaults.failWhenUserNotFound),
     passwordConfirm: flag('passwordConfirm', options.passwordConfirm, false),
     ...password(options.password),
-    rateLimit: resolveRateLimit(options.rateLimit),
+    rateLimit,
+    store: redis === undefined ? memoryStore(now) : redisStore(redis),
     queue: queue(options.queue),
-    now: options.now ?? Date.now,
+    now,
     ...wire
   }
 }
