@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import ts from 'typescript'
+import { sql } from 'kysely'
+import { kyselyUsers } from '../lib/index.js'
+import { openDatabase } from './helpers/db.js'
 import { CHECKED_LANGS, docBlocks, docFiles, root } from './helpers/docs.js'
 import type { CodeBlock } from './helpers/markdown.js'
 
@@ -157,3 +161,26 @@ t.test('the README links to every docs page, and every relative link leads to a 
     }
   }
 })
+
+// The README's CREATE TABLE for each server database, run as written (under a table name of the test's own).
+const DDL = { postgres: '-- PostgreSQL', mariadb: '-- MySQL / MariaDB' } as const
+
+for (const [dialect, heading] of Object.entries(DDL) as Array<[keyof typeof DDL, string]>) {
+  t.test(`the README's table for ${dialect} is one the user adapter reads and updates`, async (t) => {
+    const block = blocks.find((b) => b.file === 'README.md' && b.lang === 'sql' && b.code.startsWith(heading))
+    if (block === undefined) throw new Error(`README.md has no sql block starting with "${heading}"`)
+    const db = await openDatabase(t, dialect)
+    if (db === null) return
+    const table = `users_docs_${process.pid}_${randomBytes(4).toString('hex')}`
+    t.teardown(async () => { await sql.raw(`drop table if exists ${table}`).execute(db) })
+    for (const statement of block.code.replaceAll('users', table).split(';').filter((s) => s.trim() !== '')) {
+      await sql.raw(statement).execute(db)
+    }
+    await sql.raw(`insert into ${table} (username, email, password_hash) values ('ada', 'Ada@Example.com', 'old-hash')`).execute(db)
+    const users = kyselyUsers(db, { table })
+    const [ada] = await users.findByLogin('ada@example.com')
+    t.match(ada, { username: 'ada', email: 'Ada@Example.com', passwordHash: 'old-hash', isActive: true })
+    t.equal(await users.replacePasswordHash(ada?.id ?? '', 'old-hash', 'new-hash'), true)
+    t.equal((await users.findById(ada?.id ?? ''))?.passwordHash, 'new-hash')
+  })
+}
