@@ -4,6 +4,6 @@ import { closeOnSignals } from './shutdown.js'
 
 const config = exampleConfig(process.env)
 const app = await buildExample(config.app)
-void closeOnSignals(app)
+void closeOnSignals(app).then((code) => { process.exitCode = code })
 await app.listen({ port: config.port, host: config.host })
 for (const line of startMessage(config)) app.log.info(line)

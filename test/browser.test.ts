@@ -187,7 +187,8 @@ t.test('a user resets a forgotten password in Chromium and logs in with it', asy
 
   // The default limit is three links per login every 15 minutes.
   await askForLink()
-  t.match(await outcome('Too many requests'), /No new link was sent\. Try again in 15 minutes\./)
+  // The minutes left count down from 15 while the test runs, slower on a busy machine.
+  t.match(await outcome('Too many requests'), /No new link was sent\. Try again in 1[0-5] minutes\./)
   await screenshot('forgot-password-rate-limited')
 
   const elsewhere: string[] = []

@@ -14,12 +14,22 @@ export interface Child {
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
+// tap's settings, taken out of the child's environment: see startNode.
+const TAP_SETTINGS = /^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAP)/
+
 /**
  * Starts `node --import tsx <script>` in `cwd`, as `npm start` does; killed in teardown if still running.
  * Lines are kept so that a failed wait can show everything the process said.
+ *
+ * The process runs outside tap's coverage: its V8 coverage of the sources, as tsx compiled them,
+ * would be merged with the test process's own under the same file names and spoil both. tap's
+ * process tracking wraps spawn() and puts its --import back into NODE_OPTIONS, so the command goes
+ * through `env -u`, which takes it out again (as test/bench-smoke.test.ts does).
  */
 export function startNode (t: Test, script: string, options: { cwd: string, env: Record<string, string | undefined> }): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = Object.fromEntries(Object.entries(options.env).filter(([name, value]) => value !== undefined && !TAP_SETTINGS.test(name)))
+  const command = ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', script]
+  const child = spawn('env', command, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const waiters = new Set<() => void>()
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }))
