@@ -18,24 +18,43 @@ export interface ResetPasswordEvents {
   passwordReset: [{ readonly user: ResetPasswordUser }]
 }
 
+/** A listener of `event`, as `fastify.resetPassword.on(event, listener)` takes it. */
+export type ResetPasswordListener<K extends keyof ResetPasswordEvents> = (...args: ResetPasswordEvents[K]) => unknown
+
 /**
  * The plugin's event emitter. Listeners are the app's code: one that throws or rejects is logged
  * and never changes an HTTP response or stops the other listeners.
+ *
+ * It wraps an EventEmitter instead of extending `EventEmitter<ResetPasswordEvents>`: a subclass
+ * that narrows `emit` is not assignable to its base under every @types/node (26 refuses it), and
+ * its declaration would break a consumer's type check.
  */
-export class ResetPasswordEmitter extends EventEmitter<ResetPasswordEvents> {
+export class ResetPasswordEmitter {
+  readonly #emitter = new EventEmitter()
   readonly #log: FastifyBaseLogger
 
   constructor (log: FastifyBaseLogger) {
-    super()
     this.#log = log
   }
 
-  override emit<K extends keyof ResetPasswordEvents> (event: K, ...args: ResetPasswordEvents[K]): boolean {
+  on<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): void {
+    this.#emitter.on(event, listener)
+  }
+
+  once<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): void {
+    this.#emitter.once(event, listener)
+  }
+
+  off<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): void {
+    this.#emitter.off(event, listener)
+  }
+
+  emit<K extends keyof ResetPasswordEvents> (event: K, ...args: ResetPasswordEvents[K]): boolean {
     // rawListeners, so a listener added with once() is removed when called.
-    const listeners = this.rawListeners(event) as Array<(...a: ResetPasswordEvents[K]) => unknown>
+    const listeners = this.#emitter.rawListeners(event) as Array<ResetPasswordListener<K>>
     for (const listener of listeners) {
       try {
-        const result = listener.apply(this, args)
+        const result = listener.apply(this.#emitter, args)
         if (result instanceof Promise) result.catch((err: unknown) => this.#failed(event, err))
       } catch (err) {
         this.#failed(event, err)

@@ -192,11 +192,8 @@ function queue (value: QueueOptions | undefined): QueueSettings {
 function password (value: PasswordOptions | undefined): { policy: PasswordPolicy, hash: (password: string) => Promise<string> } {
   const { hash, ...policyOptions } = value ?? {}
   if (hash !== undefined && typeof hash !== 'function') fail('password.hash', 'must be a function (password) => Promise<string>')
-  try {
-    return { policy: createPasswordPolicy(policyOptions), hash: hash ?? hashPassword }
-  } catch (err) {
-    return fail('password', (err as Error).message)
-  }
+  // createPasswordPolicy throws InvalidOptionError already naming "password.<name>".
+  return { policy: createPasswordPolicy(policyOptions), hash: hash ?? hashPassword }
 }
 
 // django-rest-registration's defaults (rest_registration/settings_fields.py), taken with `compat`.

@@ -3,7 +3,7 @@ import type { Settings } from './options.js'
 import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
 import type { PasswordReason } from './password/policy.js'
 import { createLinks, type ResetLinks } from './link.js'
-import { ResetPasswordEmitter, type ResetPasswordEvents } from './events.js'
+import { ResetPasswordEmitter, type ResetPasswordEvents, type ResetPasswordListener } from './events.js'
 import { MailQueue } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
 import type { MailMessage } from './mail/templates.js'
@@ -37,9 +37,9 @@ export interface ResetPassword {
    * for an inactive user or one without an e-mail address.
    */
   sendLink (user: ResetPasswordUser, options?: SendLinkOptions): boolean
-  on<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
-  once<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
-  off<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
+  on<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): this
+  once<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): this
+  off<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): this
 }
 
 /** What the routes use; not part of the decorator. */
@@ -134,9 +134,9 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       })
       return true
     },
-    on (event, listener) { events.on(event, listener as never); return this },
-    once (event, listener) { events.once(event, listener as never); return this },
-    off (event, listener) { events.off(event, listener as never); return this }
+    on (event, listener) { events.on(event, listener); return this },
+    once (event, listener) { events.once(event, listener); return this },
+    off (event, listener) { events.off(event, listener); return this }
   }
 
   return {

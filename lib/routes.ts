@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Settings } from './options.js'
 import type { Workflow } from './reset-password.js'
 import { rateLimits } from './rate-limit.js'
@@ -7,6 +7,7 @@ import { errorHandler } from './error-handler.js'
 import { hidden, resetPasswordSchema, sendLinkSchema, type Detail } from './schemas.js'
 import { handlers } from './handlers.js'
 import { useStrictJson } from './json.js'
+import { validatorCompiler } from './validator.js'
 
 export interface RoutesOptions {
   readonly settings: Settings
@@ -34,7 +35,7 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
 
   // JSON only: a cross-site form post or a text/plain fetch gets 415 and cannot trigger a mail.
   useStrictJson(app as unknown as FastifyInstance, BODY_LIMIT)
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  app.setValidatorCompiler(validatorCompiler)
   app.setErrorHandler(errorHandler)
   app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })
 

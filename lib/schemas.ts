@@ -15,8 +15,16 @@ import {
 // Request bodies are closed (additionalProperties: false) and validated without coercion:
 // an array, number, null or object where a string belongs is a 400, never converted.
 
+// maxLength counts UTF-16 code units, as JavaScript's string length does (JSON Schema counts code
+// points): an emoji or another character beyond U+FFFF counts as two. 254 units still fit the
+// varchar(254) column of an e-mail address, whatever the characters.
 export const SendLinkBody = Type.Object({
-  login: Type.String({ minLength: 1, maxLength: 254, description: 'A username or e-mail address', examples: ['alice@example.com'] })
+  login: Type.String({
+    minLength: 1,
+    maxLength: 254,
+    description: 'A username or e-mail address: at most 254 UTF-16 code units (a character beyond U+FFFF, such as an emoji, counts as two)',
+    examples: ['alice@example.com']
+  })
 }, { additionalProperties: false, examples: [{ login: 'alice@example.com' }] })
 export type SendLinkBody = Static<typeof SendLinkBody>
 

@@ -134,6 +134,38 @@ t.test('wrong types, missing or extra fields and over-long values get 400 before
   t.same(calls, ['findByLogin'])
 })
 
+t.test('a refused body gets one message per bad field, saying what the field must be', async (t) => {
+  const h = await buildApp(t)
+  if (h === null) return
+  const cases: Array<[string, unknown, string]> = [
+    [RESET, { ...A_RESET, timestamp: undefined }, 'body/timestamp Expected required property'],
+    [RESET, { user_id: '1' }, 'body/timestamp Expected required property, body/signature Expected required property, body/password Expected required property'],
+    [RESET, { ...A_RESET, timestamp: 'abc' }, "body/timestamp Expected string to match '^[0-9]{1,12}$'"],
+    [RESET, { ...A_RESET, timestamp: -1 }, 'body/timestamp Expected integer to be greater or equal to 0'],
+    [RESET, { ...A_RESET, user_id: [] }, 'body/user_id Expected string or integer'],
+    [RESET, { ...A_RESET, extra: 1 }, 'body/extra Unexpected property'],
+    [SEND, { login: 42 }, 'body/login Expected string'],
+    [SEND, [], 'body Expected object']
+  ]
+  for (const [route, body, message] of cases) {
+    const res = await h.post(route, JSON.stringify(body))
+    t.same(res.json(), { statusCode: 400, code: 'FST_ERR_VALIDATION', error: 'Bad Request', message }, JSON.stringify(body))
+  }
+})
+
+t.test('the login limit is 254 UTF-16 code units: an emoji counts as two', async (t) => {
+  const { users, calls } = spies()
+  const h = await buildApp(t, { plugin: { users } })
+  if (h === null) return
+  const emoji = '\u{1F600}'
+  t.equal(emoji.length, 2)
+  t.equal((await h.post(SEND, { login: emoji.repeat(127) })).statusCode, 200, '127 emoji are 254 units')
+  const over = await h.post(SEND, { login: emoji.repeat(127) + 'a' })
+  t.equal(over.statusCode, 400, '127 emoji and a letter are 255 units')
+  t.equal(over.json().message, 'body/login Expected string length less or equal to 254')
+  t.same(calls, ['findByLogin'], 'the refused login reached no store')
+})
+
 t.test('a JSON body that names a key twice gets 400, whatever the spelling of the key', async (t) => {
   const { users, calls } = spies()
   const h = await buildApp(t, { plugin: { users } })

