@@ -4,13 +4,12 @@ import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
 import type { PasswordReason } from './password/policy.js'
 import { createLinks, type ResetLinks } from './link.js'
 import { ResetPasswordEmitter, type ResetPasswordEvents } from './events.js'
-import { MailQueue } from './mail/queue.js'
+import { MailQueue, type MailJob } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
-import type { MailMessage } from './mail/templates.js'
-import { defaultChangedNotice, defaultLinkTemplate, defaultUnknownAccountNotice } from './mail/templates.js'
-import { Throttle } from './mail/throttle.js'
-import { loginKey } from './rate-limit.js'
-import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, ServiceUnavailableError, SignatureExpiredError } from './errors.js'
+import { createComposer } from './mail/compose.js'
+import { createLinkRequests, eligible } from './mail/link-requests.js'
+import { fromStore } from './store.js'
+import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, SignatureExpiredError } from './errors.js'
 
 export interface SendLinkOptions {
   /** Passed to the templates, e.g. from the request's Accept-Language. */
@@ -57,81 +56,25 @@ export interface Workflow {
   close (): Promise<void>
 }
 
-// Whom the mail for an unknown login is rehearsed for (see rehearse); it is never sent.
-const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
 // Verified against when the user does not exist, so an unknown id costs the same HMAC as a known one.
 const NOBODY: ResetPasswordUser = { id: '', email: null, username: null, passwordHash: '', isActive: false }
 
-// A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
-async function fromStore<T> (log: FastifyBaseLogger, query: () => Promise<T>): Promise<T> {
-  try {
-    return await query()
-  } catch (err) {
-    log.error({ err }, 'fastify-reset-password: the user store failed')
-    throw new ServiceUnavailableError()
-  }
-}
-
-// Conservative: one @, a dot in the domain, no white space (so no header can be smuggled in) and
-// none of the characters that make an address a display-name list.
-const ADDRESS = /^[^\s@"<>(),;:\\[\]]{1,64}@[^\s@"<>(),;:\\[\]]+\.[^\s@"<>(),;:\\[\]]+$/u
-const NOTICE_INTERVAL = 3600_000
-const NOTICE_MEMORY = 10_000
-
-function eligible (user: ResetPasswordUser): boolean {
-  return user.isActive && typeof user.email === 'string' && user.email !== ''
-}
-
 export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Workflow {
-  const { users, mail, policy } = settings
+  const { users, policy } = settings
   const events = new ResetPasswordEmitter(log)
   const links = createLinks(settings.signer, settings.verificationUrl, settings.period, settings.now)
-  const sender = createSender(settings.deliver, mail?.transport, settings.queue.concurrency)
+  const sender = createSender(settings.deliver, settings.mail?.transport, settings.queue.concurrency)
   const queue = new MailQueue(sender.send, events, log, settings.queue)
-  const envelope = { from: mail?.from ?? '', ...(mail?.replyTo === undefined ? {} : { replyTo: mail.replyTo }) }
-  const linkTemplate = mail?.linkTemplate ?? defaultLinkTemplate
-  const changedNotice = mail?.changedNotice ?? defaultChangedNotice
-  const unknownNotice = mail?.unknownAccountNotice === true ? defaultUnknownAccountNotice : mail?.unknownAccountNotice || undefined
-  const noticed = new Throttle(NOTICE_INTERVAL, NOTICE_MEMORY, settings.now)
-
-  async function linkMail (user: ResetPasswordUser, locale: string | undefined): Promise<{ message: MailMessage, link: string, expiresAt: Date }> {
-    const link = links.url(user)
-    const expiresAt = links.expiresAt()
-    const content = await linkTemplate({ user, link, expiresAt, locale })
-    return { message: { ...envelope, to: user.email as string, ...content }, link, expiresAt }
-  }
-
-  // For a login with no account, the link mail goes through the queue for a stand-in and is dropped
-  // before sending: the work done right after the reply (queueing, signing, the template) then costs
-  // the same whether or not the login exists.
-  function rehearse (locale: string | undefined): void {
-    queue.push({ kind: 'link', user: STAND_IN, rehearsal: true, build: async () => (await linkMail(STAND_IN, locale)).message })
-  }
-
-  function notifyUnknown (login: string, locale: string | undefined): void {
-    if (unknownNotice === undefined || !ADDRESS.test(login) || !noticed.allow(loginKey(login))) return
-    queue.push({
-      kind: 'unknown-account-notice',
-      user: null,
-      // Sent to the address as typed: there is no stored one, and that address is who asked.
-      build: async () => ({ ...envelope, to: login, ...await unknownNotice({ address: login, locale }) })
-    })
-  }
+  const compose = createComposer(settings.mail, links)
+  const requests = createLinkRequests({ users, compose, events, log, now: settings.now })
+  const push = async (job: MailJob): Promise<void> => { queue.push(job) }
 
   const api: ResetPassword = {
     signer: links,
     users,
     sendLink (user, options = {}) {
       if (!eligible(user)) return false
-      queue.push({
-        kind: 'link',
-        user,
-        build: async () => {
-          const { message, link, expiresAt } = await linkMail(user, options.locale)
-          events.emit('linkCreated', { user, link, expiresAt })
-          return message
-        }
-      })
+      queue.push(requests.linkJob(user, options.locale))
       return true
     },
     on (event, listener) { events.on(event, listener as never); return this },
@@ -142,14 +85,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   return {
     api,
     async requestLinks (login, locale) {
-      const found = await fromStore(log, async () => await users.findByLogin(login))
-      const recipients = found.filter(eligible)
-      for (const user of recipients) api.sendLink(user, { locale })
-      if (recipients.length === 0) {
-        rehearse(locale)
-        notifyUnknown(login, locale)
-      }
-      return recipients.length > 0
+      return await requests.request(login, locale, push)
     },
     async verify (userId, timestamp, signature) {
       const user = await fromStore(log, async () => await users.findById(userId))
@@ -171,13 +107,10 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       if (!swapped) throw new InvalidSignatureError()
       const changed = { ...user, passwordHash: hash }
       events.emit('passwordReset', { user: changed })
-      if (changedNotice !== false && eligible(changed)) {
+      const notice = compose.changed
+      if (notice !== undefined && eligible(changed)) {
         const changedAt = new Date(settings.now())
-        queue.push({
-          kind: 'changed-notice',
-          user: changed,
-          build: async () => ({ ...envelope, to: changed.email as string, ...await changedNotice({ user: changed, changedAt, locale }) })
-        })
+        queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
       }
     },
     async close () {
