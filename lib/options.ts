@@ -12,6 +12,7 @@ import { InvalidOptionError } from './errors.js'
 import type { SharedStore } from './store/shared-store.js'
 import { memoryStore } from './store/memory.js'
 import { redisStore } from './store/redis.js'
+import { boundedStore } from './store/bounded.js'
 
 /** Anything `nodemailer.createTransport` takes (a URL or options object), or a ready Transporter. */
 export type MailTransport = string | Record<string, unknown> | Transporter<unknown>
@@ -73,6 +74,13 @@ export interface ResetPasswordOptions {
   /** Rate limits of both routes, or `false` to turn them off (only behind another limiter). */
   readonly rateLimit?: RateLimitOptions | false
   readonly queue?: QueueOptions
+  /**
+   * Longest wait in ms for any store call: the user store, the rate-limit store and the shared
+   * store. A call that takes longer answers 503 FST_RESET_PASSWORD_UNAVAILABLE, whatever the
+   * client's own retries (an ioredis client at its defaults retries a command for over a minute,
+   * and `pg`'s pool waits for a connection without end). Default 2000.
+   */
+  readonly storeTimeout?: number
   /** The clock, in milliseconds. Default `Date.now`. */
   readonly now?: () => number
   /**
@@ -105,6 +113,7 @@ export interface Settings {
   readonly rateLimit: RateLimitSettings | false
   /** Counters and marks: in the Redis of `rateLimit.redis` when given, so instances share them; else in memory. */
   readonly store: SharedStore
+  readonly storeTimeout: number
   readonly queue: QueueSettings
   readonly now: () => number
   readonly compat: 'django-rest-registration' | undefined
@@ -113,6 +122,7 @@ export interface Settings {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 const MIN_SECRET_LENGTH = 32
+const STORE_TIMEOUT = 2000
 
 function fail (name: string, must: string): never {
   throw new InvalidOptionError(name, must)
@@ -223,6 +233,7 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
   const now = options.now ?? Date.now
   const rateLimit = resolveRateLimit(options.rateLimit)
   const redis = rateLimit === false ? undefined : rateLimit.redis
+  const storeTimeout = positiveInteger('storeTimeout', options.storeTimeout, STORE_TIMEOUT)
   return {
     prefix,
     signer: signerFactory({ oneTimeUse }),
@@ -235,7 +246,8 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
     passwordConfirm: flag('passwordConfirm', options.passwordConfirm, false),
     ...password(options.password),
     rateLimit,
-    store: redis === undefined ? memoryStore(now) : redisStore(redis),
+    store: redis === undefined ? memoryStore(now) : boundedStore(redisStore(redis), storeTimeout),
+    storeTimeout,
     queue: queue(options.queue),
     now,
     ...wire

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { caseFold } from 'unicode-case-folding'
 import { InvalidOptionError, RateLimitedError, ServiceUnavailableError } from './errors.js'
+import { bounded } from './store.js'
 
 /** One limit: at most `max` requests per `timeWindow` (milliseconds, or a string such as '15 minutes'). */
 export interface LimitRule {
@@ -86,7 +87,7 @@ const none: Limits = { sendLink: { onRequest: [], preHandler: [] }, resetPasswor
  * Per-IP limits run onRequest, before the body is parsed; per-login and per-user ones need the
  * validated body, so they run in preHandler.
  */
-export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false): Promise<Limits> {
+export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false, storeTimeout: number): Promise<Limits> {
   if (settings === false) return none
   if (!instance.hasDecorator('createRateLimit')) {
     await instance.register(fastifyRateLimit, {
@@ -104,8 +105,8 @@ export async function rateLimits (instance: FastifyInstance, settings: RateLimit
       keyGenerator: (request) => `reset-password:${name}:${key(request)}`
     })
     return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      // A store that fails (Redis down) closes the door with the same 503 as a failing user store, never a 500.
-      const result = await check(request).catch((err: unknown) => {
+      // A store that fails or hangs (Redis down) closes the door with the same 503 as a failing user store, never a 500.
+      const result = await bounded(check(request), storeTimeout, 'the rate-limit store').catch((err: unknown) => {
         request.log.error({ err }, 'fastify-reset-password: the rate-limit store failed')
         throw new ServiceUnavailableError()
       })

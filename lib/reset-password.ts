@@ -4,7 +4,7 @@ import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
 import type { PasswordReason } from './password/policy.js'
 import { createLinks, type ResetLinks } from './link.js'
 import { ResetPasswordEmitter, type ResetPasswordEvents } from './events.js'
-import { MailQueue, type MailJob } from './mail/queue.js'
+import { MailQueue, type MailJob, type QueueStats } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
 import { createComposer } from './mail/compose.js'
 import { createLinkRequests, eligible } from './mail/link-requests.js'
@@ -36,6 +36,19 @@ export interface ResetPassword {
    * for an inactive user or one without an e-mail address.
    */
   sendLink (user: ResetPasswordUser, options?: SendLinkOptions): boolean
+  /**
+   * A snapshot of this instance's mail queue: depth, the oldest mail's age, mails sent and failed.
+   *
+   * @example
+   * ```ts
+   * app.get('/ready', async (request, reply) => {
+   *   const { depth, oldestAgeMs } = app.resetPassword.queueStats()
+   *   if (depth > 1000 || oldestAgeMs > 60_000) return await reply.code(503).send({ ready: false, depth, oldestAgeMs })
+   *   return { ready: true }
+   * })
+   * ```
+   */
+  queueStats (): QueueStats
   on<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
   once<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
   off<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
@@ -64,10 +77,19 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const events = new ResetPasswordEmitter(log)
   const links = createLinks(settings.signer, settings.verificationUrl, settings.period, settings.now)
   const sender = createSender(settings.deliver, settings.mail?.transport, settings.queue.concurrency)
-  const queue = new MailQueue(sender.send, events, log, settings.queue)
+  const queue = new MailQueue(sender.send, events, log, settings.queue, settings.now)
   const compose = createComposer(settings.mail, links)
-  const requests = createLinkRequests({ users, compose, events, log, now: settings.now })
+  const requests = createLinkRequests({ users, compose, events, log, now: settings.now, storeTimeout: settings.storeTimeout })
   const push = async (job: MailJob): Promise<void> => { queue.push(job) }
+
+  function passwordChanged (changed: ResetPasswordUser, locale: string | undefined): void {
+    events.emit('passwordReset', { user: changed })
+    const notice = compose.changed
+    if (notice !== undefined && eligible(changed)) {
+      const changedAt = new Date(settings.now())
+      queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
+    }
+  }
 
   const api: ResetPassword = {
     signer: links,
@@ -77,6 +99,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       queue.push(requests.linkJob(user, options.locale))
       return true
     },
+    queueStats: () => queue.stats(),
     on (event, listener) { events.on(event, listener as never); return this },
     once (event, listener) { events.once(event, listener as never); return this },
     off (event, listener) { events.off(event, listener as never); return this }
@@ -88,7 +111,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       return await requests.request(login, locale, push)
     },
     async verify (userId, timestamp, signature) {
-      const user = await fromStore(log, async () => await users.findById(userId))
+      const user = await fromStore(log, settings.storeTimeout, async () => await users.findById(userId))
       const candidate = user !== null && user.isActive ? user : null
       const status = links.verify(candidate ?? NOBODY, timestamp, signature)
       if (candidate === null || status === 'invalid') throw new InvalidSignatureError()
@@ -102,16 +125,23 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       const reasons: PasswordReason[] = tooLong === null ? await policy.check(password, user) : [tooLong]
       if (reasons.length > 0) throw Object.assign(new InvalidPasswordError(), { reasons })
       const hash = await settings.hash(password)
-      // Compare-and-swap on the hash the link was verified against: of two requests with one link, one wins.
-      const swapped = await fromStore(log, async () => await users.replacePasswordHash(user.id, user.passwordHash, hash))
-      if (!swapped) throw new InvalidSignatureError()
       const changed = { ...user, passwordHash: hash }
-      events.emit('passwordReset', { user: changed })
-      const notice = compose.changed
-      if (notice !== undefined && eligible(changed)) {
-        const changedAt = new Date(settings.now())
-        queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
-      }
+      let late = false
+      // Compare-and-swap on the hash the link was verified against: of two requests with one link, one wins.
+      // What follows a swap runs when the write lands, even after storeTimeout answered 503: the password
+      // did change, so the app must still hear of it (to revoke sessions) and the user still gets the notice.
+      const write = (async () => await users.replacePasswordHash(user.id, user.passwordHash, hash))().then((swapped) => {
+        if (swapped) {
+          if (late) log.warn({ userId: user.id }, 'fastify-reset-password: a password write landed after its timeout; the reset took effect')
+          passwordChanged(changed, locale)
+        }
+        return swapped
+      })
+      const swapped = await fromStore(log, settings.storeTimeout, async () => await write).catch((err: unknown) => {
+        late = true
+        throw err
+      })
+      if (!swapped) throw new InvalidSignatureError()
     },
     async close () {
       await queue.close()

@@ -1,10 +1,29 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { ServiceUnavailableError } from './errors.js'
+import { ServiceUnavailableError, StoreTimeoutError } from './errors.js'
+
+/**
+ * Settles as `work` does, or rejects with FST_RESET_PASSWORD_STORE_TIMEOUT after `ms`, whatever the
+ * store client's own retries and timeouts. A promise cannot be cancelled: the work goes on, its
+ * late result is dropped and its late failure is caught here, so it never becomes an unhandled rejection.
+ */
+export async function bounded<T> (work: Promise<T>, ms: number, store: string): Promise<T> {
+  work.catch(() => {})
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new StoreTimeoutError(store, ms)) }, ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 // A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
-export async function fromStore<T> (log: FastifyBaseLogger, query: () => Promise<T>): Promise<T> {
+export async function fromStore<T> (log: FastifyBaseLogger, timeout: number, query: () => Promise<T>): Promise<T> {
   try {
-    return await query()
+    // An adapter that throws instead of rejecting is caught the same way.
+    return await bounded((async () => await query())(), timeout, 'the user store')
   } catch (err) {
     log.error({ err }, 'fastify-reset-password: the user store failed')
     throw new ServiceUnavailableError()

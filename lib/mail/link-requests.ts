@@ -29,6 +29,8 @@ export interface LinkRequestsDeps {
   readonly events: ResetPasswordEmitter
   readonly log: FastifyBaseLogger
   readonly now: () => number
+  /** Longest wait for the user store, in ms (`storeTimeout`). */
+  readonly storeTimeout: number
 }
 
 // Whom the mail for an unknown login is rehearsed for (see request); it is never sent.
@@ -45,7 +47,7 @@ export function eligible (user: ResetPasswordUser): boolean {
 }
 
 /** What the plugin and a durable worker both do for a send-link request. */
-export function createLinkRequests ({ users, compose, events, log, now }: LinkRequestsDeps): LinkRequests {
+export function createLinkRequests ({ users, compose, events, log, now, storeTimeout }: LinkRequestsDeps): LinkRequests {
   const noticed = new Throttle(NOTICE_INTERVAL, NOTICE_MEMORY, now)
 
   function linkJob (user: ResetPasswordUser, locale: string | undefined): MailJob {
@@ -76,7 +78,7 @@ export function createLinkRequests ({ users, compose, events, log, now }: LinkRe
   return {
     linkJob,
     async request (login, locale, post) {
-      const found = await fromStore(log, async () => await users.findByLogin(login))
+      const found = await fromStore(log, storeTimeout, async () => await users.findByLogin(login))
       const recipients = found.filter(eligible)
       for (const user of recipients) await post(linkJob(user, locale))
       if (recipients.length === 0) {

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer'
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer'
 import type { DeliverFunction, MailTransport } from '../options.js'
 import type { Send } from './queue.js'
 
@@ -35,7 +35,8 @@ export function createSender (deliver: DeliverFunction | undefined, given: MailT
   const owned = !isTransporter(transport as MailTransport)
   const transporter = owned ? nodemailer.createTransport(transport as Parameters<typeof nodemailer.createTransport>[0]) : transport as Transporter
   return {
-    send: async (message) => await transporter.sendMail({ ...message }),
+    // The signal cuts a delivery in flight (nodemailer closes its connection), pooled or not, ours or the app's.
+    send: async (message, _user, signal) => await transporter.sendMail({ ...message, signal } as SendMailOptions),
     close: () => { if (owned) transporter.close() }
   }
 }
