@@ -121,7 +121,7 @@ t.test('a mail whose template is still being built when close() gives up is repo
         linkTemplate: async ({ link }) => {
           building = true
           await new Promise<void>((resolve) => { release = resolve })
-          return { subject: 'Reset', text: link }
+          return { subject: 'Reset', text: link, html: link }
         }
       }
     }

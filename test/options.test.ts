@@ -87,6 +87,7 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ['password.hash', { ...valid, password: { hash: 'bcrypt' } }, /option "password.hash"/],
   ['password.minLength', { ...valid, password: { minLength: 0 } }, /password.minLength/],
   ['queue.concurrency', { ...valid, queue: { concurrency: 0 } }, /option "queue.concurrency"/],
+  ['storeTimeout', { ...valid, storeTimeout: '2s' }, /option "storeTimeout" must be a positive integer/],
   ['rateLimit', { ...valid, rateLimit: 'on' }, /option "rateLimit" must be an object or false/],
   ['rateLimit.redis', { ...valid, rateLimit: { redis: 'redis://x' } }, /option "rateLimit.redis"/],
   ['rateLimit.sendLink.perIp', { ...valid, rateLimit: { sendLink: { perIp: { max: 0, timeWindow: 1000 } } } }, /option "rateLimit.sendLink.perIp"/],
