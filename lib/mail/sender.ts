@@ -20,9 +20,13 @@ function isTransporter (transport: MailTransport): transport is Transporter {
 function pooled (transport: MailTransport | undefined, connections: number): MailTransport | undefined {
   if (typeof transport !== 'string') return transport
   const url = new URL(transport)
-  if (url.searchParams.has('pool')) return transport
-  url.searchParams.set('pool', 'true')
-  url.searchParams.set('maxConnections', String(connections))
+  if (!url.searchParams.has('pool')) {
+    url.searchParams.set('pool', 'true')
+    url.searchParams.set('maxConnections', String(connections))
+  }
+  // A session cut by close() is dropped at once: nodemailer otherwise waits up to 5 s for a server
+  // that may never answer to close its side, and that socket keeps the process alive meanwhile.
+  if (!url.searchParams.has('socketCloseTimeout')) url.searchParams.set('socketCloseTimeout', '0')
   return url.href
 }
 
