@@ -8,6 +8,7 @@ import { hashPassword } from './password/hash.js'
 import type { MailMessage, LinkTemplate, NoticeTemplate, UnknownAccountTemplate } from './mail/templates.js'
 import { queueDefaults, type QueueOptions, type QueueSettings } from './mail/queue.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js'
+import type { Producer } from './producer.js'
 import { InvalidOptionError } from './errors.js'
 
 /** Anything `nodemailer.createTransport` takes (a URL or options object), or a ready Transporter. */
@@ -70,6 +71,12 @@ export interface ResetPasswordOptions {
   /** Rate limits of both routes, or `false` to turn them off (only behind another limiter). */
   readonly rateLimit?: RateLimitOptions | false
   readonly queue?: QueueOptions
+  /**
+   * A durable queue (e.g. `bullmqProducer()` from `fastify-reset-password/bullmq`): send-link and the
+   * changed-password notice are stored there before the reply, and a worker looks up, signs and sends.
+   * Without it, mail goes through the in-process queue, which a crash empties.
+   */
+  readonly producer?: Producer
   /** The clock, in milliseconds. Default `Date.now`. */
   readonly now?: () => number
   /**
@@ -101,6 +108,7 @@ export interface Settings {
   readonly hash: (password: string) => Promise<string>
   readonly rateLimit: RateLimitSettings | false
   readonly queue: QueueSettings
+  readonly producer: Producer | undefined
   readonly now: () => number
   readonly compat: 'django-rest-registration' | undefined
   readonly useEmail: boolean
@@ -173,6 +181,14 @@ function mail (value: unknown, deliver: unknown): { mail: MailOptions | undefine
   return { mail: options as MailOptions, deliver: deliver as DeliverFunction | undefined }
 }
 
+function producer (value: unknown): Producer | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || typeof (value as Partial<Producer>).enqueue !== 'function') {
+    fail('producer', 'must have an enqueue(job) method (e.g. bullmqProducer() from fastify-reset-password/bullmq)')
+  }
+  return value as Producer
+}
+
 function queue (value: QueueOptions | undefined): QueueSettings {
   const options = value ?? {}
   return {
@@ -228,6 +244,7 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
     ...password(options.password),
     rateLimit: resolveRateLimit(options.rateLimit),
     queue: queue(options.queue),
+    producer: producer(options.producer),
     now: options.now ?? Date.now,
     ...wire
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Settings } from './options.js'
 import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
@@ -46,7 +47,8 @@ export interface Workflow {
   readonly api: ResetPassword
   /**
    * Queues a link to every active user with an e-mail address that `login` finds, or the
-   * unknown-account notice when there is none. Returns whether a user was found.
+   * unknown-account notice when there is none. Returns whether a user was found; with a `producer`,
+   * the request itself is queued and the lookup left to the worker (true) unless `failWhenUserNotFound` needs it.
    */
   requestLinks (login: string, locale: string | undefined): Promise<boolean>
   /** The user a link belongs to; throws the link's error when it is not valid. */
@@ -68,6 +70,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const compose = createComposer(settings.mail, links)
   const requests = createLinkRequests({ users, compose, events, log, now: settings.now })
   const push = async (job: MailJob): Promise<void> => { queue.push(job) }
+  const producer = settings.producer
 
   const api: ResetPassword = {
     signer: links,
@@ -85,7 +88,12 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   return {
     api,
     async requestLinks (login, locale) {
-      return await requests.request(login, locale, push)
+      if (producer === undefined) return await requests.request(login, locale, push)
+      // With failWhenUserNotFound the answer tells anyway, so the lookup may run on the request path.
+      const found = !settings.failWhenUserNotFound || (await fromStore(log, async () => await users.findByLogin(login))).some(eligible)
+      const job = { kind: 'link-request', id: randomUUID(), login, locale: locale ?? null } as const
+      await fromStore(log, async () => { await producer.enqueue(job) }, 'the durable queue')
+      return found
     },
     async verify (userId, timestamp, signature) {
       const user = await fromStore(log, async () => await users.findById(userId))
@@ -108,10 +116,18 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       const changed = { ...user, passwordHash: hash }
       events.emit('passwordReset', { user: changed })
       const notice = compose.changed
-      if (notice !== undefined && eligible(changed)) {
-        const changedAt = new Date(settings.now())
-        queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
+      if (notice === undefined || !eligible(changed)) return
+      const changedAt = new Date(settings.now())
+      if (producer !== undefined) {
+        try {
+          await producer.enqueue({ kind: 'changed-notice', id: randomUUID(), userId: changed.id, locale: locale ?? null, changedAt: changedAt.getTime() })
+          return
+        } catch (err) {
+          // The password is changed already: the reply stays a success, and the notice goes the in-process way.
+          log.error({ err }, 'fastify-reset-password: the durable queue failed, the changed-password notice goes through the in-process queue')
+        }
       }
+      queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
     },
     async close () {
       await queue.close()

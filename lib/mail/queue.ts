@@ -45,7 +45,7 @@ const CLOSING_RETRY_DELAY = 100
  * An SMTP reply code of 5xx is a permanent failure (RFC 5321, section 4.2.1): retrying cannot help.
  * Anything else (4xx, a refused or dropped connection, a timeout) may pass later.
  */
-function isPermanent (err: unknown): boolean {
+export function isPermanent (err: unknown): boolean {
   const code = (err as { responseCode?: unknown } | null)?.responseCode
   return typeof code === 'number' && code >= 500 && code < 600
 }
