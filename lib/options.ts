@@ -8,6 +8,7 @@ import { hashPassword } from './password/hash.js'
 import type { MailMessage, LinkTemplate, NoticeTemplate, UnknownAccountTemplate } from './mail/templates.js'
 import { queueDefaults, type QueueOptions, type QueueSettings } from './mail/queue.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js'
+import type { Producer } from './producer.js'
 import { InvalidOptionError } from './errors.js'
 import type { SharedStore } from './store/shared-store.js'
 import { memoryStore } from './store/memory.js'
@@ -81,6 +82,12 @@ export interface ResetPasswordOptions {
    * and `pg`'s pool waits for a connection without end). Default 2000.
    */
   readonly storeTimeout?: number
+  /**
+   * A durable queue (e.g. `bullmqProducer()` from `fastify-reset-password/bullmq`): send-link and the
+   * changed-password notice are stored there before the reply, and a worker looks up, signs and sends.
+   * Without it, mail goes through the in-process queue, which a crash empties.
+   */
+  readonly producer?: Producer
   /** The clock, in milliseconds. Default `Date.now`. */
   readonly now?: () => number
   /**
@@ -115,6 +122,7 @@ export interface Settings {
   readonly store: SharedStore
   readonly storeTimeout: number
   readonly queue: QueueSettings
+  readonly producer: Producer | undefined
   readonly now: () => number
   readonly compat: 'django-rest-registration' | undefined
   readonly useEmail: boolean
@@ -188,6 +196,14 @@ function mail (value: unknown, deliver: unknown): { mail: MailOptions | undefine
   return { mail: options as MailOptions, deliver: deliver as DeliverFunction | undefined }
 }
 
+function producer (value: unknown): Producer | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || typeof (value as Partial<Producer>).enqueue !== 'function') {
+    fail('producer', 'must have an enqueue(job) method (e.g. bullmqProducer() from fastify-reset-password/bullmq)')
+  }
+  return value as Producer
+}
+
 function queue (value: QueueOptions | undefined): QueueSettings {
   const options = value ?? {}
   return {
@@ -249,6 +265,7 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
     store: redis === undefined ? memoryStore(now) : boundedStore(redisStore(redis), storeTimeout),
     storeTimeout,
     queue: queue(options.queue),
+    producer: producer(options.producer),
     now,
     ...wire
   }

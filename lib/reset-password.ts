@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Settings } from './options.js'
 import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
@@ -8,7 +9,7 @@ import { MailQueue, type MailJob, type QueueStats } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
 import { createComposer } from './mail/compose.js'
 import { createLinkRequests, eligible } from './mail/link-requests.js'
-import { fromStore } from './store.js'
+import { bounded, fromStore } from './store.js'
 import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, SignatureExpiredError } from './errors.js'
 
 export interface SendLinkOptions {
@@ -59,7 +60,8 @@ export interface Workflow {
   readonly api: ResetPassword
   /**
    * Queues a link to every active user with an e-mail address that `login` finds, or the
-   * unknown-account notice when there is none. Returns whether a user was found.
+   * unknown-account notice when there is none. Returns whether a user was found; with a `producer`,
+   * the request itself is queued and the lookup left to the worker (true) unless `failWhenUserNotFound` needs it.
    */
   requestLinks (login: string, locale: string | undefined): Promise<boolean>
   /** The user a link belongs to; throws the link's error when it is not valid. */
@@ -81,14 +83,25 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const compose = createComposer(settings.mail, links)
   const requests = createLinkRequests({ users, compose, events, log, now: settings.now, storeTimeout: settings.storeTimeout })
   const push = async (job: MailJob): Promise<void> => { queue.push(job) }
+  const producer = settings.producer
 
-  function passwordChanged (changed: ResetPasswordUser, locale: string | undefined): void {
+  // After a password change: the event, then the notice, handed to the durable queue when there is one.
+  async function passwordChanged (changed: ResetPasswordUser, locale: string | undefined): Promise<void> {
     events.emit('passwordReset', { user: changed })
     const notice = compose.changed
-    if (notice !== undefined && eligible(changed)) {
-      const changedAt = new Date(settings.now())
-      queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
+    if (notice === undefined || !eligible(changed)) return
+    const changedAt = new Date(settings.now())
+    if (producer !== undefined) {
+      try {
+        const job = { kind: 'changed-notice', id: randomUUID(), userId: changed.id, locale: locale ?? null, changedAt: changedAt.getTime() } as const
+        await bounded(producer.enqueue(job), settings.storeTimeout, 'the durable queue')
+        return
+      } catch (err) {
+        // The password is changed already: the reply stays a success, and the notice goes the in-process way.
+        log.error({ err }, 'fastify-reset-password: the durable queue failed, the changed-password notice goes through the in-process queue')
+      }
     }
+    queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
   }
 
   const api: ResetPassword = {
@@ -108,7 +121,12 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   return {
     api,
     async requestLinks (login, locale) {
-      return await requests.request(login, locale, push)
+      if (producer === undefined) return await requests.request(login, locale, push)
+      // With failWhenUserNotFound the answer tells anyway, so the lookup may run on the request path.
+      const found = !settings.failWhenUserNotFound || (await fromStore(log, settings.storeTimeout, async () => await users.findByLogin(login))).some(eligible)
+      const job = { kind: 'link-request', id: randomUUID(), login, locale: locale ?? null } as const
+      await fromStore(log, settings.storeTimeout, async () => { await producer.enqueue(job) }, 'the durable queue')
+      return found
     },
     async verify (userId, timestamp, signature) {
       const user = await fromStore(log, settings.storeTimeout, async () => await users.findById(userId))
@@ -128,20 +146,21 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       const changed = { ...user, passwordHash: hash }
       let late = false
       // Compare-and-swap on the hash the link was verified against: of two requests with one link, one wins.
+      const write = (async () => await users.replacePasswordHash(user.id, user.passwordHash, hash))()
       // What follows a swap runs when the write lands, even after storeTimeout answered 503: the password
       // did change, so the app must still hear of it (to revoke sessions) and the user still gets the notice.
-      const write = (async () => await users.replacePasswordHash(user.id, user.passwordHash, hash))().then((swapped) => {
-        if (swapped) {
-          if (late) log.warn({ userId: user.id }, 'fastify-reset-password: a password write landed after its timeout; the reset took effect')
-          passwordChanged(changed, locale)
-        }
-        return swapped
-      })
+      // A failed write is reported by fromStore below.
+      const followed = write.then(async (swapped) => {
+        if (!swapped) return
+        if (late) log.warn({ userId: user.id }, 'fastify-reset-password: a password write landed after its timeout; the reset took effect')
+        await passwordChanged(changed, locale)
+      }, () => {})
       const swapped = await fromStore(log, settings.storeTimeout, async () => await write).catch((err: unknown) => {
         late = true
         throw err
       })
       if (!swapped) throw new InvalidSignatureError()
+      await followed
     },
     async close () {
       await queue.close()

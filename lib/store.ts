@@ -20,12 +20,13 @@ export async function bounded<T> (work: Promise<T>, ms: number, store: string): 
 }
 
 // A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
-export async function fromStore<T> (log: FastifyBaseLogger, timeout: number, query: () => Promise<T>): Promise<T> {
+// The durable queue counts as a store: a request it did not take is not accepted.
+export async function fromStore<T> (log: FastifyBaseLogger, timeout: number, query: () => Promise<T>, store = 'the user store'): Promise<T> {
   try {
     // An adapter that throws instead of rejecting is caught the same way.
-    return await bounded((async () => await query())(), timeout, 'the user store')
+    return await bounded((async () => await query())(), timeout, store)
   } catch (err) {
-    log.error({ err }, 'fastify-reset-password: the user store failed')
+    log.error({ err }, `fastify-reset-password: ${store} failed`)
     throw new ServiceUnavailableError()
   }
 }

@@ -31,7 +31,7 @@ export interface MailJob {
 }
 
 /** Delivers one message; `signal` aborts when close() gives up on the mails still in flight. */
-export type Send = (message: MailMessage, user: ResetPasswordUser | null, signal: AbortSignal) => Promise<unknown>
+export type Send = (message: MailMessage, user: ResetPasswordUser | null, signal?: AbortSignal) => Promise<unknown>
 
 /** What an operator can read of the queue, e.g. for a readiness probe (`app.resetPassword.queueStats()`). */
 export interface QueueStats {
@@ -65,7 +65,7 @@ const CLOSING_RETRY_DELAY = 100
  * An SMTP reply code of 5xx is a permanent failure (RFC 5321, section 4.2.1): retrying cannot help.
  * Anything else (4xx, a refused or dropped connection, a timeout) may pass later.
  */
-function isPermanent (err: unknown): boolean {
+export function isPermanent (err: unknown): boolean {
   const code = (err as { responseCode?: unknown } | null)?.responseCode
   return typeof code === 'number' && code >= 500 && code < 600
 }
