@@ -10,6 +10,7 @@ import { createSender } from './mail/sender.js'
 import { createComposer } from './mail/compose.js'
 import { createLinkRequests, eligible } from './mail/link-requests.js'
 import { bounded, fromStore } from './store.js'
+import { accountCap } from './rate-limit.js'
 import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, SignatureExpiredError } from './errors.js'
 
 export interface SendLinkOptions {
@@ -81,7 +82,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const sender = createSender(settings.deliver, settings.mail?.transport, settings.queue.concurrency)
   const queue = new MailQueue(sender.send, events, log, settings.queue, settings.now)
   const compose = createComposer(settings.mail, links)
-  const requests = createLinkRequests({ users, compose, events, log, now: settings.now, storeTimeout: settings.storeTimeout })
+  const requests = createLinkRequests({ users, compose, events, log, storeTimeout: settings.storeTimeout, store: settings.store, cap: accountCap(settings.rateLimit) })
   const push = async (job: MailJob): Promise<void> => { queue.push(job) }
   const producer = settings.producer
 

@@ -8,6 +8,7 @@ import { createLinkRequests, eligible, type Post } from './link-requests.js'
 import { createSender } from './sender.js'
 import { isPermanent } from './queue.js'
 import { fromStore } from '../store.js'
+import { accountCap } from '../rate-limit.js'
 
 /** Which attempt of a job this is, as the durable queue counts them. */
 export interface Attempt {
@@ -34,7 +35,7 @@ export function createJobRunner (settings: Settings, log: FastifyBaseLogger): Jo
   const links = createLinks(settings.signer, settings.verificationUrl, settings.period, settings.now)
   const sender = createSender(settings.deliver, settings.mail?.transport, settings.queue.concurrency)
   const compose = createComposer(settings.mail, links)
-  const requests = createLinkRequests({ users: settings.users, compose, events, log, now: settings.now, storeTimeout: settings.storeTimeout })
+  const requests = createLinkRequests({ users: settings.users, compose, events, log, storeTimeout: settings.storeTimeout, store: settings.store, cap: accountCap(settings.rateLimit) })
 
   return {
     events,
