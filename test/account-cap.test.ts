@@ -49,7 +49,7 @@ t.test('the mail cap is per account: however the login is spelled, mail past the
 })
 
 t.test('the cap is rateLimit.sendLink.perAccount, and an account gets mail again once its window has passed', async (t) => {
-  const h = await buildApp(t, { plugin: { rateLimit: { sendLink: { perIp: LOOSE, perLogin: LOOSE, perAccount: { max: 1, timeWindow: '1 hour' } } } } })
+  const h = await buildApp(t, { plugin: { rateLimit: { sendLink: { perIp: LOOSE, perLogin: LOOSE, perAccount: { max: 1, timeWindow: 3600_000 } } } } })
   if (h === null) return
   await userNamed(h, 'alice')
   await userNamed(h, 'bob')

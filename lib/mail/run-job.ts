@@ -48,7 +48,8 @@ export function createJobRunner (settings: Settings, log: FastifyBaseLogger): Jo
           await sender.send(message, mail.user)
         } catch (err) {
           const error = err instanceof Error ? err : new Error(String(err))
-          if (attempt.last || isPermanent(error)) events.emit('mailFailed', { user: mail.user, kind: mail.kind, error, reason: isPermanent(error) ? 'permanent' : 'exhausted', attempts: attempt.number })
+          const permanent = isPermanent(error)
+          if (attempt.last || permanent) events.emit('mailFailed', { user: mail.user, kind: mail.kind, error, reason: permanent ? 'permanent' : 'exhausted', attempts: attempt.number })
           throw error
         }
         events.emit('mailSent', { user: mail.user, kind: mail.kind, message, attempts: attempt.number })
