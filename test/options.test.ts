@@ -91,6 +91,7 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ['rateLimit', { ...valid, rateLimit: 'on' }, /option "rateLimit" must be an object or false/],
   ['rateLimit.redis', { ...valid, rateLimit: { redis: 'redis://x' } }, /option "rateLimit.redis"/],
   ['rateLimit.sendLink.perIp', { ...valid, rateLimit: { sendLink: { perIp: { max: 0, timeWindow: 1000 } } } }, /option "rateLimit.sendLink.perIp"/],
+  ['rateLimit.sendLink.perAccount', { ...valid, rateLimit: { sendLink: { perAccount: { max: 1, timeWindow: 'soon' } } } }, /option "rateLimit.sendLink.perAccount"/],
   ['rateLimit.resetPassword.perUser', { ...valid, rateLimit: { resetPassword: { perUser: { max: 1, timeWindow: '' } } } }, /option "rateLimit.resetPassword.perUser"/]
 ]
 
