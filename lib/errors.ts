@@ -31,6 +31,8 @@ export const InvalidPasswordError = plainError('FST_RESET_PASSWORD_INVALID_PASSW
 export const DuplicateKeyError = plainError('FST_RESET_PASSWORD_DUPLICATE_KEY', 'The JSON body names a key more than once', 400)
 // The user store did not answer. Identical for every login, so an outage does not enumerate accounts.
 export const ServiceUnavailableError = plainError('FST_RESET_PASSWORD_UNAVAILABLE', 'Service temporarily unavailable, try again later', 503)
+// Logged, never sent: a store call that outlived `storeTimeout` (the client then answers the 503 above).
+export const StoreTimeoutError = createError<[string, number]>('FST_RESET_PASSWORD_STORE_TIMEOUT', '%s did not answer within %s ms', 503)
 
 // --- Rate limits (@fastify/rate-limit) ---
 export const RateLimitedError = createError<[string]>('FST_RESET_PASSWORD_RATE_LIMITED', 'Too many requests, retry in %s', 429)

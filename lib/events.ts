@@ -6,14 +6,21 @@ import type { MailMessage } from './mail/templates.js'
 /** Why a mail was queued. */
 export type MailKind = 'link' | 'changed-notice' | 'unknown-account-notice'
 
+/**
+ * Why a mail was given up on: `permanent`, the server refused it for good (SMTP 5xx); `exhausted`,
+ * every attempt failed; `closed`, the app closed first (queued, waiting for a retry, or in flight
+ * when `queue.closeTimeout` ran out).
+ */
+export type MailFailureReason = 'permanent' | 'exhausted' | 'closed'
+
 /** The events of `fastify.resetPassword`, with their payloads. */
 export interface ResetPasswordEvents {
   /** A link was signed for a user (before its mail is built). The link is a secret: do not log it. */
   linkCreated: [{ readonly user: ResetPasswordUser, readonly link: string, readonly expiresAt: Date }]
   /** A mail was handed to the transport (or the `deliver` function) successfully. `user` is null for an unknown-account notice. */
   mailSent: [{ readonly user: ResetPasswordUser | null, readonly kind: MailKind, readonly message: MailMessage, readonly attempts: number }]
-  /** A mail was given up on: permanent failure, attempts exhausted, or the app closed first. */
-  mailFailed: [{ readonly user: ResetPasswordUser | null, readonly kind: MailKind, readonly error: Error, readonly attempts: number }]
+  /** A mail was given up on: permanent failure, attempts exhausted, or the app closed first (see `reason`). */
+  mailFailed: [{ readonly user: ResetPasswordUser | null, readonly kind: MailKind, readonly error: Error, readonly reason: MailFailureReason, readonly attempts: number }]
   /** A password was reset. Revoke the user's sessions here. */
   passwordReset: [{ readonly user: ResetPasswordUser }]
 }

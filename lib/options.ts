@@ -8,10 +8,12 @@ import { hashPassword } from './password/hash.js'
 import type { MailMessage, LinkTemplate, NoticeTemplate, UnknownAccountTemplate } from './mail/templates.js'
 import { queueDefaults, type QueueOptions, type QueueSettings } from './mail/queue.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js'
+import type { Producer } from './producer.js'
 import { InvalidOptionError } from './errors.js'
 import type { SharedStore } from './store/shared-store.js'
 import { memoryStore } from './store/memory.js'
 import { redisStore } from './store/redis.js'
+import { boundedStore } from './store/bounded.js'
 
 /** Anything `nodemailer.createTransport` takes (a URL or options object), or a ready Transporter. */
 export type MailTransport = string | Record<string, unknown> | Transporter<unknown>
@@ -73,6 +75,19 @@ export interface ResetPasswordOptions {
   /** Rate limits of both routes, or `false` to turn them off (only behind another limiter). */
   readonly rateLimit?: RateLimitOptions | false
   readonly queue?: QueueOptions
+  /**
+   * Longest wait in ms for any store call: the user store, the rate-limit store and the shared
+   * store. A call that takes longer answers 503 FST_RESET_PASSWORD_UNAVAILABLE, whatever the
+   * client's own retries (an ioredis client at its defaults retries a command for over a minute,
+   * and `pg`'s pool waits for a connection without end). Default 2000.
+   */
+  readonly storeTimeout?: number
+  /**
+   * A durable queue (e.g. `bullmqProducer()` from `fastify-reset-password/bullmq`): send-link and the
+   * changed-password notice are stored there before the reply, and a worker looks up, signs and sends.
+   * Without it, mail goes through the in-process queue, which a crash empties.
+   */
+  readonly producer?: Producer
   /** The clock, in milliseconds. Default `Date.now`. */
   readonly now?: () => number
   /**
@@ -105,7 +120,9 @@ export interface Settings {
   readonly rateLimit: RateLimitSettings | false
   /** Counters and marks: in the Redis of `rateLimit.redis` when given, so instances share them; else in memory. */
   readonly store: SharedStore
+  readonly storeTimeout: number
   readonly queue: QueueSettings
+  readonly producer: Producer | undefined
   readonly now: () => number
   readonly compat: 'django-rest-registration' | undefined
   readonly useEmail: boolean
@@ -113,6 +130,7 @@ export interface Settings {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 const MIN_SECRET_LENGTH = 32
+const STORE_TIMEOUT = 2000
 
 function fail (name: string, must: string): never {
   throw new InvalidOptionError(name, must)
@@ -178,6 +196,14 @@ function mail (value: unknown, deliver: unknown): { mail: MailOptions | undefine
   return { mail: options as MailOptions, deliver: deliver as DeliverFunction | undefined }
 }
 
+function producer (value: unknown): Producer | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || typeof (value as Partial<Producer>).enqueue !== 'function') {
+    fail('producer', 'must have an enqueue(job) method (e.g. bullmqProducer() from fastify-reset-password/bullmq)')
+  }
+  return value as Producer
+}
+
 function queue (value: QueueOptions | undefined): QueueSettings {
   const options = value ?? {}
   return {
@@ -220,6 +246,7 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
   const now = options.now ?? Date.now
   const rateLimit = resolveRateLimit(options.rateLimit)
   const redis = rateLimit === false ? undefined : rateLimit.redis
+  const storeTimeout = positiveInteger('storeTimeout', options.storeTimeout, STORE_TIMEOUT)
   return {
     prefix,
     signer: signerFactory({ oneTimeUse }),
@@ -232,8 +259,10 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
     passwordConfirm: flag('passwordConfirm', options.passwordConfirm, false),
     ...password(options.password),
     rateLimit,
-    store: redis === undefined ? memoryStore(now) : redisStore(redis),
+    store: redis === undefined ? memoryStore(now) : boundedStore(redisStore(redis), storeTimeout),
+    storeTimeout,
     queue: queue(options.queue),
+    producer: producer(options.producer),
     now,
     ...wire
   }

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
+// The parser @fastify/rate-limit reads `timeWindow` strings with, so both read '15 minutes' alike.
+import { parse } from '@lukeed/ms'
 import { caseFold } from 'unicode-case-folding'
 import { InvalidOptionError, RateLimitedError, ServiceUnavailableError } from './errors.js'
+import { bounded } from './store.js'
 
 /** One limit: at most `max` requests per `timeWindow` (milliseconds, or a string such as '15 minutes'). */
 export interface LimitRule {
@@ -14,8 +17,17 @@ export interface RateLimitOptions {
   readonly sendLink?: {
     /** Per client IP (`request.ip`, so X-Forwarded-For counts only when the app set `trustProxy`). */
     readonly perIp?: LimitRule
-    /** Per login, normalised (NFKC, case-folded, trimmed): variants of one address share a bucket. Stops mail bombing. */
+    /**
+     * Per login string, normalised (NFKC, case-folded, trimmed): variants of one address share a bucket.
+     * Answers 429 before any lookup, so it also bounds how often one login can be timed.
+     */
     readonly perLogin?: LimitRule
+    /**
+     * Mails per account, however its login was spelled (username, e-mail, case), counted in the shared
+     * store (Redis with `redis`, else this instance's memory). Past it a request still gets the same 200
+     * and does the same work, but no mail goes out. Stops mail bombing.
+     */
+    readonly perAccount?: LimitRule
   }
   readonly resetPassword?: {
     readonly perIp?: LimitRule
@@ -29,6 +41,7 @@ export interface RateLimitOptions {
 export interface RateLimitSettings {
   readonly sendLinkPerIp: LimitRule
   readonly sendLinkPerLogin: LimitRule
+  readonly sendLinkPerAccount: LimitRule
   readonly resetPerIp: LimitRule
   readonly resetPerUser: LimitRule
   readonly redis: object | undefined
@@ -37,6 +50,7 @@ export interface RateLimitSettings {
 export const rateLimitDefaults = {
   sendLinkPerIp: { max: 10, timeWindow: '1 minute' },
   sendLinkPerLogin: { max: 3, timeWindow: '15 minutes' },
+  sendLinkPerAccount: { max: 3, timeWindow: '15 minutes' },
   resetPerIp: { max: 20, timeWindow: '1 minute' },
   resetPerUser: { max: 10, timeWindow: '15 minutes' }
 } as const satisfies Record<string, LimitRule>
@@ -44,7 +58,7 @@ export const rateLimitDefaults = {
 function rule (name: string, value: LimitRule | undefined, fallback: LimitRule): LimitRule {
   if (value === undefined) return fallback
   const validMax = typeof value === 'object' && value !== null && Number.isSafeInteger(value.max) && value.max >= 1
-  const validWindow = validMax && ((Number.isSafeInteger(value.timeWindow) && (value.timeWindow as number) >= 1) || (typeof value.timeWindow === 'string' && value.timeWindow !== ''))
+  const validWindow = validMax && ((Number.isSafeInteger(value.timeWindow) && (value.timeWindow as number) >= 1) || (typeof value.timeWindow === 'string' && (parse(value.timeWindow) ?? 0) >= 1))
   if (!validWindow) throw new InvalidOptionError(`rateLimit.${name}`, 'must be { max: positive integer, timeWindow: milliseconds or a string such as "15 minutes" }')
   return { max: value.max, timeWindow: value.timeWindow }
 }
@@ -57,10 +71,26 @@ export function resolveRateLimit (options: RateLimitOptions | false | undefined)
   return {
     sendLinkPerIp: rule('sendLink.perIp', sendLink?.perIp, rateLimitDefaults.sendLinkPerIp),
     sendLinkPerLogin: rule('sendLink.perLogin', sendLink?.perLogin, rateLimitDefaults.sendLinkPerLogin),
+    sendLinkPerAccount: rule('sendLink.perAccount', sendLink?.perAccount, rateLimitDefaults.sendLinkPerAccount),
     resetPerIp: rule('resetPassword.perIp', resetPassword?.perIp, rateLimitDefaults.resetPerIp),
     resetPerUser: rule('resetPassword.perUser', resetPassword?.perUser, rateLimitDefaults.resetPerUser),
     redis
   }
+}
+
+/** At most `max` mails per account in `windowMs`. */
+export interface AccountCap {
+  readonly max: number
+  readonly windowMs: number
+}
+
+/**
+ * The per-account mail cap. With rate limits off, mails are still counted (so a request does the same
+ * work either way) but never capped.
+ */
+export function accountCap (settings: RateLimitSettings | false): AccountCap {
+  const { max, timeWindow } = settings === false ? rateLimitDefaults.sendLinkPerAccount : settings.sendLinkPerAccount
+  return { max: settings === false ? Infinity : max, windowMs: typeof timeWindow === 'number' ? timeWindow : parse(timeWindow) as number }
 }
 
 /** The key of a login's bucket: variants of one address share it, and the store never sees the address itself. */
@@ -86,7 +116,7 @@ const none: Limits = { sendLink: { onRequest: [], preHandler: [] }, resetPasswor
  * Per-IP limits run onRequest, before the body is parsed; per-login and per-user ones need the
  * validated body, so they run in preHandler.
  */
-export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false): Promise<Limits> {
+export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false, storeTimeout: number): Promise<Limits> {
   if (settings === false) return none
   if (!instance.hasDecorator('createRateLimit')) {
     await instance.register(fastifyRateLimit, {
@@ -104,8 +134,8 @@ export async function rateLimits (instance: FastifyInstance, settings: RateLimit
       keyGenerator: (request) => `reset-password:${name}:${key(request)}`
     })
     return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      // A store that fails (Redis down) closes the door with the same 503 as a failing user store, never a 500.
-      const result = await check(request).catch((err: unknown) => {
+      // A store that fails or hangs (Redis down) closes the door with the same 503 as a failing user store, never a 500.
+      const result = await bounded(check(request), storeTimeout, 'the rate-limit store').catch((err: unknown) => {
         request.log.error({ err }, 'fastify-reset-password: the rate-limit store failed')
         throw new ServiceUnavailableError()
       })

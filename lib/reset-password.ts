@@ -1,16 +1,17 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Settings } from './options.js'
 import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
 import type { PasswordReason } from './password/policy.js'
 import { createLinks, type ResetLinks } from './link.js'
 import { ResetPasswordEmitter, type ResetPasswordEvents, type ResetPasswordListener } from './events.js'
-import { MailQueue } from './mail/queue.js'
+import { MailQueue, type MailJob, type QueueStats } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
-import type { MailMessage } from './mail/templates.js'
-import { defaultChangedNotice, defaultLinkTemplate, defaultUnknownAccountNotice } from './mail/templates.js'
-import { Throttle } from './mail/throttle.js'
-import { loginKey } from './rate-limit.js'
-import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, ServiceUnavailableError, SignatureExpiredError } from './errors.js'
+import { createComposer } from './mail/compose.js'
+import { createLinkRequests, eligible } from './mail/link-requests.js'
+import { bounded, fromStore } from './store.js'
+import { accountCap } from './rate-limit.js'
+import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, SignatureExpiredError } from './errors.js'
 
 export interface SendLinkOptions {
   /** Passed to the templates, e.g. from the request's Accept-Language. */
@@ -37,6 +38,19 @@ export interface ResetPassword {
    * for an inactive user or one without an e-mail address.
    */
   sendLink (user: ResetPasswordUser, options?: SendLinkOptions): boolean
+  /**
+   * A snapshot of this instance's mail queue: depth, the oldest mail's age, mails sent and failed.
+   *
+   * @example
+   * ```ts
+   * app.get('/ready', async (request, reply) => {
+   *   const { depth, oldestAgeMs } = app.resetPassword.queueStats()
+   *   if (depth > 1000 || oldestAgeMs > 60_000) return await reply.code(503).send({ ready: false, depth, oldestAgeMs })
+   *   return { ready: true }
+   * })
+   * ```
+   */
+  queueStats (): QueueStats
   on<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): this
   once<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): this
   off<K extends keyof ResetPasswordEvents> (event: K, listener: ResetPasswordListener<K>): this
@@ -47,7 +61,8 @@ export interface Workflow {
   readonly api: ResetPassword
   /**
    * Queues a link to every active user with an e-mail address that `login` finds, or the
-   * unknown-account notice when there is none. Returns whether a user was found.
+   * unknown-account notice when there is none. Returns whether a user was found; with a `producer`,
+   * the request itself is queued and the lookup left to the worker (true) unless `failWhenUserNotFound` needs it.
    */
   requestLinks (login: string, locale: string | undefined): Promise<boolean>
   /** The user a link belongs to; throws the link's error when it is not valid. */
@@ -57,65 +72,37 @@ export interface Workflow {
   close (): Promise<void>
 }
 
-// Whom the mail for an unknown login is rehearsed for (see rehearse); it is never sent.
-const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
 // Verified against when the user does not exist, so an unknown id costs the same HMAC as a known one.
 const NOBODY: ResetPasswordUser = { id: '', email: null, username: null, passwordHash: '', isActive: false }
 
-// A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
-async function fromStore<T> (log: FastifyBaseLogger, query: () => Promise<T>): Promise<T> {
-  try {
-    return await query()
-  } catch (err) {
-    log.error({ err }, 'fastify-reset-password: the user store failed')
-    throw new ServiceUnavailableError()
-  }
-}
-
-// Conservative: one @, a dot in the domain, no white space (so no header can be smuggled in) and
-// none of the characters that make an address a display-name list.
-const ADDRESS = /^[^\s@"<>(),;:\\[\]]{1,64}@[^\s@"<>(),;:\\[\]]+\.[^\s@"<>(),;:\\[\]]+$/u
-const NOTICE_INTERVAL = 3600_000
-const NOTICE_MEMORY = 10_000
-
-function eligible (user: ResetPasswordUser): boolean {
-  return user.isActive && typeof user.email === 'string' && user.email !== ''
-}
-
 export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Workflow {
-  const { users, mail, policy } = settings
+  const { users, policy } = settings
   const events = new ResetPasswordEmitter(log)
   const links = createLinks(settings.signer, settings.verificationUrl, settings.period, settings.now)
-  const sender = createSender(settings.deliver, mail?.transport, settings.queue.concurrency)
-  const queue = new MailQueue(sender.send, events, log, settings.queue)
-  const envelope = { from: mail?.from ?? '', ...(mail?.replyTo === undefined ? {} : { replyTo: mail.replyTo }) }
-  const linkTemplate = mail?.linkTemplate ?? defaultLinkTemplate
-  const changedNotice = mail?.changedNotice ?? defaultChangedNotice
-  const unknownNotice = mail?.unknownAccountNotice === true ? defaultUnknownAccountNotice : mail?.unknownAccountNotice || undefined
-  const noticed = new Throttle(NOTICE_INTERVAL, NOTICE_MEMORY, settings.now)
+  const sender = createSender(settings.deliver, settings.mail?.transport, settings.queue.concurrency)
+  const queue = new MailQueue(sender.send, events, log, settings.queue, settings.now)
+  const compose = createComposer(settings.mail, links)
+  const requests = createLinkRequests({ users, compose, events, log, storeTimeout: settings.storeTimeout, store: settings.store, cap: accountCap(settings.rateLimit) })
+  const push = async (job: MailJob): Promise<void> => { queue.push(job) }
+  const producer = settings.producer
 
-  async function linkMail (user: ResetPasswordUser, locale: string | undefined): Promise<{ message: MailMessage, link: string, expiresAt: Date }> {
-    const link = links.url(user)
-    const expiresAt = links.expiresAt()
-    const content = await linkTemplate({ user, link, expiresAt, locale })
-    return { message: { ...envelope, to: user.email as string, ...content }, link, expiresAt }
-  }
-
-  // For a login with no account, the link mail goes through the queue for a stand-in and is dropped
-  // before sending: the work done right after the reply (queueing, signing, the template) then costs
-  // the same whether or not the login exists.
-  function rehearse (locale: string | undefined): void {
-    queue.push({ kind: 'link', user: STAND_IN, rehearsal: true, build: async () => (await linkMail(STAND_IN, locale)).message })
-  }
-
-  function notifyUnknown (login: string, locale: string | undefined): void {
-    if (unknownNotice === undefined || !ADDRESS.test(login) || !noticed.allow(loginKey(login))) return
-    queue.push({
-      kind: 'unknown-account-notice',
-      user: null,
-      // Sent to the address as typed: there is no stored one, and that address is who asked.
-      build: async () => ({ ...envelope, to: login, ...await unknownNotice({ address: login, locale }) })
-    })
+  // After a password change: the event, then the notice, handed to the durable queue when there is one.
+  async function passwordChanged (changed: ResetPasswordUser, locale: string | undefined): Promise<void> {
+    events.emit('passwordReset', { user: changed })
+    const notice = compose.changed
+    if (notice === undefined || !eligible(changed)) return
+    const changedAt = new Date(settings.now())
+    if (producer !== undefined) {
+      try {
+        const job = { kind: 'changed-notice', id: randomUUID(), userId: changed.id, locale: locale ?? null, changedAt: changedAt.getTime() } as const
+        await bounded(producer.enqueue(job), settings.storeTimeout, 'the durable queue')
+        return
+      } catch (err) {
+        // The password is changed already: the reply stays a success, and the notice goes the in-process way.
+        log.error({ err }, 'fastify-reset-password: the durable queue failed, the changed-password notice goes through the in-process queue')
+      }
+    }
+    queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
   }
 
   const api: ResetPassword = {
@@ -123,17 +110,10 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
     users,
     sendLink (user, options = {}) {
       if (!eligible(user)) return false
-      queue.push({
-        kind: 'link',
-        user,
-        build: async () => {
-          const { message, link, expiresAt } = await linkMail(user, options.locale)
-          events.emit('linkCreated', { user, link, expiresAt })
-          return message
-        }
-      })
+      queue.push(requests.linkJob(user, options.locale))
       return true
     },
+    queueStats: () => queue.stats(),
     on (event, listener) { events.on(event, listener); return this },
     once (event, listener) { events.once(event, listener); return this },
     off (event, listener) { events.off(event, listener); return this }
@@ -142,17 +122,15 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   return {
     api,
     async requestLinks (login, locale) {
-      const found = await fromStore(log, async () => await users.findByLogin(login))
-      const recipients = found.filter(eligible)
-      for (const user of recipients) api.sendLink(user, { locale })
-      if (recipients.length === 0) {
-        rehearse(locale)
-        notifyUnknown(login, locale)
-      }
-      return recipients.length > 0
+      if (producer === undefined) return await requests.request(login, locale, push)
+      // With failWhenUserNotFound the answer tells anyway, so the lookup may run on the request path.
+      const found = !settings.failWhenUserNotFound || (await fromStore(log, settings.storeTimeout, async () => await users.findByLogin(login))).some(eligible)
+      const job = { kind: 'link-request', id: randomUUID(), login, locale: locale ?? null } as const
+      await fromStore(log, settings.storeTimeout, async () => { await producer.enqueue(job) }, 'the durable queue')
+      return found
     },
     async verify (userId, timestamp, signature) {
-      const user = await fromStore(log, async () => await users.findById(userId))
+      const user = await fromStore(log, settings.storeTimeout, async () => await users.findById(userId))
       const candidate = user !== null && user.isActive ? user : null
       const status = links.verify(candidate ?? NOBODY, timestamp, signature)
       if (candidate === null || status === 'invalid') throw new InvalidSignatureError()
@@ -166,19 +144,24 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       const reasons: PasswordReason[] = tooLong === null ? await policy.check(password, user) : [tooLong]
       if (reasons.length > 0) throw Object.assign(new InvalidPasswordError(), { reasons })
       const hash = await settings.hash(password)
-      // Compare-and-swap on the hash the link was verified against: of two requests with one link, one wins.
-      const swapped = await fromStore(log, async () => await users.replacePasswordHash(user.id, user.passwordHash, hash))
-      if (!swapped) throw new InvalidSignatureError()
       const changed = { ...user, passwordHash: hash }
-      events.emit('passwordReset', { user: changed })
-      if (changedNotice !== false && eligible(changed)) {
-        const changedAt = new Date(settings.now())
-        queue.push({
-          kind: 'changed-notice',
-          user: changed,
-          build: async () => ({ ...envelope, to: changed.email as string, ...await changedNotice({ user: changed, changedAt, locale }) })
-        })
-      }
+      let late = false
+      // Compare-and-swap on the hash the link was verified against: of two requests with one link, one wins.
+      const write = (async () => await users.replacePasswordHash(user.id, user.passwordHash, hash))()
+      // What follows a swap runs when the write lands, even after storeTimeout answered 503: the password
+      // did change, so the app must still hear of it (to revoke sessions) and the user still gets the notice.
+      // A failed write is reported by fromStore below.
+      const followed = write.then(async (swapped) => {
+        if (!swapped) return
+        if (late) log.warn({ userId: user.id }, 'fastify-reset-password: a password write landed after its timeout; the reset took effect')
+        await passwordChanged(changed, locale)
+      }, () => {})
+      const swapped = await fromStore(log, settings.storeTimeout, async () => await write).catch((err: unknown) => {
+        late = true
+        throw err
+      })
+      if (!swapped) throw new InvalidSignatureError()
+      await followed
     },
     async close () {
       await queue.close()

@@ -30,7 +30,7 @@ export const SENT: Detail = { detail: 'If the login belongs to an account, a res
 /** Both routes, in an encapsulated context: their parser, validator and error handler stay theirs. */
 export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settings, workflow }) => {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>()
-  const limits = await rateLimits(app as unknown as FastifyInstance, settings.rateLimit)
+  const limits = await rateLimits(app as unknown as FastifyInstance, settings.rateLimit, settings.storeTimeout)
   const handle = handlers(settings, workflow, SENT)
 
   // JSON only: a cross-site form post or a text/plain fetch gets 415 and cannot trigger a mail.

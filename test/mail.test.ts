@@ -132,10 +132,10 @@ t.test('a transport the app passed in is not closed by the plugin', async (t) =>
   close()
 })
 
-t.test('an SMTP URL that sets pool itself keeps its choice', async (t) => {
+t.test('an SMTP URL that sets pool or socketCloseTimeout itself keeps its choice', async (t) => {
   const h = await buildApp(t)
   if (h === null) return
-  const own = await buildApp(t, { sink: h.sink, plugin: { mail: { from: 'a@example.com', transport: `${h.sink.url}/?pool=false` } } })
+  const own = await buildApp(t, { sink: h.sink, plugin: { mail: { from: 'a@example.com', transport: `${h.sink.url}/?pool=false&socketCloseTimeout=1000` } } })
   await userNamed(own!, 'alice')
   await userNamed(own!, 'bob')
   await own!.post('send-reset-password-link', { login: 'alice' })

@@ -89,9 +89,11 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ['password.minLength', { ...valid, password: { minLength: 0 } }, /^fastify-reset-password: option "password\.minLength" must be a positive integer$/],
   ['password.similarity', { ...valid, password: { similarity: 'no' } }, /^fastify-reset-password: option "password\.similarity" must be false or an object$/],
   ['queue.concurrency', { ...valid, queue: { concurrency: 0 } }, /option "queue.concurrency"/],
+  ['storeTimeout', { ...valid, storeTimeout: '2s' }, /option "storeTimeout" must be a positive integer/],
   ['rateLimit', { ...valid, rateLimit: 'on' }, /option "rateLimit" must be an object or false/],
   ['rateLimit.redis', { ...valid, rateLimit: { redis: 'redis://x' } }, /option "rateLimit.redis"/],
   ['rateLimit.sendLink.perIp', { ...valid, rateLimit: { sendLink: { perIp: { max: 0, timeWindow: 1000 } } } }, /option "rateLimit.sendLink.perIp"/],
+  ['rateLimit.sendLink.perAccount', { ...valid, rateLimit: { sendLink: { perAccount: { max: 1, timeWindow: 'soon' } } } }, /option "rateLimit.sendLink.perAccount"/],
   ['rateLimit.resetPassword.perUser', { ...valid, rateLimit: { resetPassword: { perUser: { max: 1, timeWindow: '' } } } }, /option "rateLimit.resetPassword.perUser"/]
 ]
 

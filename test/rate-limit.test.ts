@@ -35,6 +35,7 @@ t.test('the limits are on by default, with the documented defaults', async (t) =
   t.same(rateLimitDefaults, {
     sendLinkPerIp: { max: 10, timeWindow: '1 minute' },
     sendLinkPerLogin: { max: 3, timeWindow: '15 minutes' },
+    sendLinkPerAccount: { max: 3, timeWindow: '15 minutes' },
     resetPerIp: { max: 20, timeWindow: '1 minute' },
     resetPerUser: { max: 10, timeWindow: '15 minutes' }
   })

@@ -1,9 +1,12 @@
 import t from 'tap'
+import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { memoryStore } from '../lib/store/memory.js'
 import { redisStore } from '../lib/store/redis.js'
+import { boundedStore } from '../lib/store/bounded.js'
 import type { SharedStore } from '../lib/store/shared-store.js'
 import { openRedis } from './helpers/redis.js'
+import { startProxy } from './helpers/proxy.js'
 
 const WINDOW = 1000
 
@@ -68,4 +71,26 @@ t.test('the Redis store is shared and writes only keys under the plugin prefix',
   await store.hit('x', WINDOW)
   t.equal(store.shared, true)
   t.same(await server.keys(), ['fastify-reset-password:x'])
+})
+
+t.test('a bounded store passes every call through, and gives up on each one that outlives its timeout', async (t) => {
+  const server = await openRedis(t)
+  if (server === null) return
+  const target = new URL(server.url)
+  const proxy = await startProxy(t, { host: target.hostname, port: Number(target.port) })
+  const via = new URL(target)
+  via.host = `127.0.0.1:${proxy.port}`
+  const client = new Redis(via.href, { keyPrefix: server.prefix })
+  t.teardown(() => { client.disconnect() })
+  const store = boundedStore(redisStore(client), 200)
+  t.equal(store.shared, true)
+  t.equal(await store.hit('b', WINDOW), 1)
+  await store.mark('m', WINDOW)
+  t.ok(await store.has('m'))
+  await store.delete('m')
+  t.notOk(await store.has('m'))
+  proxy.blackHole()
+  const calls: Array<Promise<unknown>> = [store.hit('b', WINDOW), store.mark('m', WINDOW), store.has('m'), store.delete('m')]
+  for (const call of calls) await t.rejects(call, { code: 'FST_RESET_PASSWORD_STORE_TIMEOUT', message: 'the shared store did not answer within 200 ms' })
+  await proxy.up()
 })

@@ -1,7 +1,6 @@
 import t from 'tap'
 import { buildApp } from './helpers/app.js'
 import { userNamed } from './helpers/links.js'
-import { Throttle } from '../lib/mail/throttle.js'
 
 t.test('unknown-account notices are off by default', async (t) => {
   const h = await buildApp(t)
@@ -52,16 +51,4 @@ t.test('a custom unknown-account template receives the address and the locale', 
   const [mail] = await h.sink.waitForMails(1)
   t.equal(mail?.subject, 'Kein Konto (de)')
   t.match(mail?.text, 'Kein Konto für niemand@example.com')
-})
-
-t.test('the throttle forgets its oldest keys beyond its capacity', async (t) => {
-  let now = 0
-  const throttle = new Throttle(1000, 2, () => now)
-  t.ok(throttle.allow('a'))
-  t.notOk(throttle.allow('a'))
-  t.ok(throttle.allow('b'))
-  t.ok(throttle.allow('c'))
-  t.ok(throttle.allow('a'), 'a was forgotten when c came')
-  now = 1000
-  t.ok(throttle.allow('c'), 'c may pass again after the interval')
 })

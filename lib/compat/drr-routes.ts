@@ -25,7 +25,7 @@ const SENT_IF_FOUND = { detail: 'Reset link sent if the user exists in database'
  * on the same workflow as the plugin's own routes: only parsing, validation and reply bodies differ.
  */
 export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settings, workflow }) => {
-  const limits = await rateLimits(app, settings.rateLimit)
+  const limits = await rateLimits(app, settings.rateLimit, settings.storeTimeout)
   const handle = handlers(settings, workflow, settings.failWhenUserNotFound ? SENT : SENT_IF_FOUND)
 
   // DRF's default parsers: JSON and form-encoded. Multipart is not taken (see docs/migrating-from-django-rest-registration.md).

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer'
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer'
 import type { DeliverFunction, MailTransport } from '../options.js'
 import type { Send } from './queue.js'
 
@@ -20,9 +20,13 @@ function isTransporter (transport: MailTransport): transport is Transporter {
 function pooled (transport: MailTransport | undefined, connections: number): MailTransport | undefined {
   if (typeof transport !== 'string') return transport
   const url = new URL(transport)
-  if (url.searchParams.has('pool')) return transport
-  url.searchParams.set('pool', 'true')
-  url.searchParams.set('maxConnections', String(connections))
+  if (!url.searchParams.has('pool')) {
+    url.searchParams.set('pool', 'true')
+    url.searchParams.set('maxConnections', String(connections))
+  }
+  // A session cut by close() is dropped at once: nodemailer otherwise waits up to 5 s for a server
+  // that may never answer to close its side, and that socket keeps the process alive meanwhile.
+  if (!url.searchParams.has('socketCloseTimeout')) url.searchParams.set('socketCloseTimeout', '0')
   return url.href
 }
 
@@ -35,7 +39,8 @@ export function createSender (deliver: DeliverFunction | undefined, given: MailT
   const owned = !isTransporter(transport as MailTransport)
   const transporter = owned ? nodemailer.createTransport(transport as Parameters<typeof nodemailer.createTransport>[0]) : transport as Transporter
   return {
-    send: async (message) => await transporter.sendMail({ ...message }),
+    // The signal cuts a delivery in flight (nodemailer closes its connection), pooled or not, ours or the app's.
+    send: async (message, _user, signal) => await transporter.sendMail({ ...message, signal } as SendMailOptions),
     close: () => { if (owned) transporter.close() }
   }
 }

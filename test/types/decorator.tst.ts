@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import { expect, test } from 'tstyche'
-import type { LinkStatus, MailKind, MailMessage, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordUser, UserAdapter } from '../../lib/index.js'
+import type { LinkStatus, MailFailureReason, MailKind, MailMessage, QueueStats, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordUser, UserAdapter } from '../../lib/index.js'
 
 const app = Fastify()
 declare const user: ResetPasswordUser
@@ -48,7 +48,9 @@ test('event listeners receive typed payloads', () => {
   })
   app.resetPassword.off('mailFailed', (event) => {
     expect(event.error).type.toBe<Error>()
+    expect(event.reason).type.toBe<MailFailureReason>()
   })
+  expect<MailFailureReason>().type.toBe<'permanent' | 'exhausted' | 'closed'>()
   expect<MailKind>().type.toBe<'link' | 'changed-notice' | 'unknown-account-notice'>()
 })
 
@@ -56,4 +58,17 @@ test('listeners chain, and unknown events or mistyped listeners are rejected', (
   expect(app.resetPassword.on('passwordReset', () => {})).type.toBe<ResetPassword>()
   expect(app.resetPassword.on).type.not.toBeCallableWith('passwordChanged', () => {})
   expect(app.resetPassword.on).type.not.toBeCallableWith('passwordReset', (event: { user: number }) => event)
+})
+
+test('queueStats() reads the mail queue as a snapshot of numbers', () => {
+  expect(app.resetPassword.queueStats()).type.toBe<QueueStats>()
+  expect<QueueStats>().type.toBe<{
+    readonly waiting: number
+    readonly inFlight: number
+    readonly depth: number
+    readonly oldestAgeMs: number
+    readonly sent: number
+    readonly failed: number
+  }>()
+  expect(app.resetPassword.queueStats).type.not.toBeCallableWith('link')
 })

@@ -20,8 +20,9 @@ test('the plugin registers with its options', () => {
     period: 900,
     passwordConfirm: true,
     password: { minLength: 12, common: ['hunter2'], similarity: { maxSimilarity: 0.5 }, hash: async (password) => password },
-    rateLimit: { sendLink: { perIp: { max: 5, timeWindow: '1 minute' } } },
+    rateLimit: { sendLink: { perIp: { max: 5, timeWindow: '1 minute' }, perAccount: { max: 2, timeWindow: 900_000 } } },
     queue: { attempts: 3 },
+    storeTimeout: 1500,
     now: () => Date.now()
   }
   expect(app.register).type.toBeCallableWith(resetPassword, minimal)
@@ -46,4 +47,5 @@ test('options of the wrong type are rejected', () => {
   expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, password: { similarity: true } })
   expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, signer: 'django' })
   expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, deliver: 'console' })
+  expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, storeTimeout: '2 seconds' })
 })
