@@ -111,6 +111,29 @@ t.test('require() and import each load their own build from the packed tarball',
   t.same(cjs.exports, esm.exports, 'both builds export the same names')
 })
 
+t.test('fastify-reset-password/bullmq loads from each build, and the package root does not load bullmq', async (t) => {
+  const dir = await consumer(t)
+  const required = await run(process.execPath, [...NO_REQUIRE_ESM, '-e', `
+    const root = require('fastify-reset-password')
+    const rootLoadsBullmq = Object.keys(require.cache).some((file) => file.includes('node_modules/bullmq/'))
+    const api = require('fastify-reset-password/bullmq')
+    console.log(JSON.stringify({ rootLoadsBullmq, resolved: require.resolve('fastify-reset-password/bullmq'), exports: Object.keys(api).sort(), root: typeof root.default }))
+  `], { cwd: dir })
+  const cjs = JSON.parse(required.stdout) as { rootLoadsBullmq: boolean, resolved: string, exports: string[] }
+  t.equal(cjs.rootLoadsBullmq, false, 'an app without bullmq installed can use the package root')
+  t.match(cjs.resolved, /dist[\\/]cjs[\\/]bullmq[\\/]index\.js$/)
+  t.same(cjs.exports, ['bullmqProducer', 'bullmqWorker'])
+
+  const imported = await run(process.execPath, ['--input-type=module', '-e', `
+    import { fileURLToPath } from 'node:url'
+    import * as api from 'fastify-reset-password/bullmq'
+    console.log(JSON.stringify({ resolved: fileURLToPath(import.meta.resolve('fastify-reset-password/bullmq')), exports: Object.keys(api).sort() }))
+  `], { cwd: dir })
+  const esm = JSON.parse(imported.stdout) as { resolved: string, exports: string[] }
+  t.match(esm.resolved, /dist[\\/]bullmq[\\/]index\.js$/)
+  t.same(esm.exports, ['bullmqProducer', 'bullmqWorker'])
+})
+
 t.test('TypeScript finds the declarations of each build, for import and for require', async (t) => {
   const dir = await consumer(t)
   const probe = (from: string) => `
