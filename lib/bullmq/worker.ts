@@ -52,7 +52,7 @@ export function bullmqWorker (options: BullmqWorkerOptions): BullmqWorker {
   const settings = resolveOptions(options.plugin)
   const runner = createJobRunner(settings, log)
   const running = new Set<Promise<void>>()
-  const process = async (job: Job<DurableJob>): Promise<void> => {
+  const perform = async (job: Job<DurableJob>): Promise<void> => {
     const number = job.attemptsMade + 1
     try {
       // BullMQ reads a job added without `attempts` as attempts: 0, and runs it once.
@@ -63,7 +63,7 @@ export function bullmqWorker (options: BullmqWorkerOptions): BullmqWorker {
     }
   }
   const worker = new Worker<DurableJob>(options.queueName ?? DEFAULT_QUEUE_NAME, async (job) => {
-    const run = process(job)
+    const run = perform(job)
     running.add(run)
     try {
       await run
