@@ -6,11 +6,14 @@ import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
-import resetPassword, { kyselyUsers } from '../lib/index.js'
+import resetPassword, { kyselyUsers, type ResetPasswordOptions } from '../lib/index.js'
+import { bullmqProducer, bullmqWorker } from '../lib/bullmq/index.js'
 
 // The server side of bench/timing.ts, in its own process so the client never shares its event loop.
 // Seeds `users` users (username `user<i>`, e-mail `user<i>@example.com`), serves the plugin with rate
 // limits off and delivery replaced by a no-op, sends { port } to the parent, and cleans up on 'stop'.
+// With TIMING_DURABLE=1, send-link hands each request to BullMQ (REDIS_URL, default the local Redis)
+// before replying, and a worker in this process looks up, signs and "sends".
 
 export type TimingDialect = 'sqlite' | 'postgres'
 
@@ -51,15 +54,22 @@ async function seed (db: Kysely<any>): Promise<void> {
 
 const db = await open()
 await seed(db)
-const app = Fastify({ logger: false })
-await app.register(resetPassword, {
+const options: ResetPasswordOptions = {
   prefix: '/api',
   secret: 'timing-benchmark-secret-0123456789abcdefghij',
   verificationUrl: 'https://frontend.example/reset-password/',
   users: kyselyUsers(db, { table }),
   deliver: async () => {},
   rateLimit: false
-})
+}
+const redis = new URL(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
+const connection = { host: redis.hostname, port: Number(redis.port) }
+const bull = { connection, prefix: `bench-timing-${process.pid}` }
+const durable = process.env['TIMING_DURABLE'] === '1'
+const producer = durable ? bullmqProducer({ ...bull, connection: { ...connection, maxRetriesPerRequest: 1 } }) : undefined
+const worker = durable ? bullmqWorker({ ...bull, plugin: options }) : undefined
+const app = Fastify({ logger: false })
+await app.register(resetPassword, { ...options, ...(producer === undefined ? {} : { producer }) })
 await app.listen({ host: '127.0.0.1', port: 0 })
 process.send?.({ port: (app.server.address() as AddressInfo).port })
 
@@ -67,6 +77,9 @@ process.on('message', (message) => {
   if (message !== 'stop') return
   void (async () => {
     await app.close()
+    await worker?.close()
+    await producer?.queue.obliterate({ force: true })
+    await producer?.close()
     await db.schema.dropTable(table).execute()
     await db.destroy()
     cleanup()

@@ -11,7 +11,8 @@ import type { TimingDialect } from './timing-server.js'
 // another process (rate limit off, delivery a no-op); per database, the median of each group,
 // their difference and a two-sided Mann–Whitney U p-value. The aim (issue 3): a difference under
 // 0.1 ms and p above 0.01. Knobs: TIMING_SAMPLES (per login form and group, default 3000),
-// TIMING_USERS (seeded users, default 1000), PG_URL.
+// TIMING_USERS (seeded users, default 1000), PG_URL, TIMING_DURABLE=1 (send-link queues each request
+// in BullMQ before replying, and a worker in the server's process does the lookup and the mail).
 
 const SAMPLES = Number(process.env['TIMING_SAMPLES'] ?? 3000)
 const USERS = Number(process.env['TIMING_USERS'] ?? 1000)
@@ -96,7 +97,8 @@ function compare (label: string, existing: number[], unknown: number[]): string 
 }
 
 console.log(`send-link timing: ${SAMPLES} requests per login form and group, interleaved, one keep-alive connection,`)
-console.log(`rate limit off, no-op delivery, ${USERS} seeded users; server in its own process.`)
+const mode = process.env['TIMING_DURABLE'] === '1' ? 'durable mode (BullMQ producer, worker in the server process)' : 'in-process queue'
+console.log(`rate limit off, no-op delivery, ${USERS} seeded users; server in its own process; ${mode}.`)
 console.log(`Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} CPUs, Node ${process.version}\n`)
 console.log('| database: comparison | n (existing / unknown) | median existing (ms) | median unknown (ms) | difference (ms) | Mann–Whitney p | |')
 console.log('|---|---|---|---|---|---|---|')

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import t from 'tap'
 import resetPassword, { kyselyUsers, type ResetPasswordEvents, type ResetPasswordOptions } from '../lib/index.js'
-import { bullmqProducer } from '../lib/bullmq/index.js'
+import { bullmqProducer, bullmqWorker } from '../lib/bullmq/index.js'
 import { silentLogger } from '../lib/bullmq/silent.js'
 import { buildApp, cheapHash, NEW_PASSWORD, SECRET, VERIFICATION_URL, type TestApp } from './helpers/app.js'
 import { openBullmq } from './helpers/bullmq.js'
@@ -209,6 +209,30 @@ t.test('a worker drops a changed-password notice when notices are off or the use
   const [, error] = await once(worker.worker, 'failed') as [unknown, Error]
   t.equal((error as { code?: string }).code, 'FST_RESET_PASSWORD_UNAVAILABLE')
   t.equal(h.sink.mails.length, 0)
+})
+
+t.test('a worker whose deliver function throws a non-Error reports an Error, and one whose Redis is down logs it and stays up', async (t) => {
+  const q = await openBullmq(t)
+  if (q === null) return
+  const producer = q.producer({ attempts: 1 })
+  const h = await buildApp(t)
+  if (h === null) return
+  await userNamed(h, 'alice')
+  const { mail: _mail, ...plugin } = pluginOptions(h)
+  const worker = q.worker({ plugin: { ...plugin, deliver: () => { throw 'SMTP relay said no' } } }) // eslint-disable-line no-throw-literal
+  const failed = record(worker, 'mailFailed')
+  const ignored = (): void => { t.fail('removed with off()') }
+  worker.on('mailSent', ignored).off('mailSent', ignored)
+  await producer.enqueue({ kind: 'link-request', id: 'r1', login: 'alice', locale: null })
+  await once(worker.worker, 'failed')
+  t.equal(failed[0]?.error.message, 'SMTP relay said no')
+
+  const logged: unknown[] = []
+  const logger = { ...silentLogger, error: (entry: unknown) => { logged.push(entry) } }
+  const down = bullmqWorker({ connection: { host: '127.0.0.1', port: await closedPort() }, plugin: pluginOptions(h), logger })
+  t.teardown(async () => { await down.close() })
+  await once(down.worker, 'error')
+  t.ok(logged.length > 0, 'the error is logged')
 })
 
 t.test('the producer and the plugin reject bad options at once, naming them', async (t) => {

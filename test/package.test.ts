@@ -23,6 +23,8 @@ t.setTimeout(15 * 60_000)
 const PEERS = ['fastify', 'kysely', 'better-sqlite3']
 /** What a TypeScript app adds; the checks run with each TypeScript and each @types/node below. */
 const TYPES = ['@types/better-sqlite3']
+/** The optional peer of fastify-reset-password/bullmq: its declarations import it. */
+const DURABLE = ['bullmq']
 const TYPESCRIPTS = { '5.9': 'typescript@5.9', 7: 'typescript@7' } as const
 const TYPES_NODE = ['@types/node@20', '@types/node@latest'] as const
 /** Node binaries from the registry's `node` package, one alias each. */
@@ -60,7 +62,7 @@ t.before(async () => {
   app22 = join(work, 'app-node-22')
   runtimes = join(work, 'runtimes')
   await Promise.all([
-    install(app20, [packed.tarball, ...PEERS, TYPESCRIPTS['5.9'], `typescript-7@npm:${TYPESCRIPTS[7]}`, TYPES_NODE[0], ...TYPES]),
+    install(app20, [packed.tarball, ...PEERS, ...DURABLE, TYPESCRIPTS['5.9'], `typescript-7@npm:${TYPESCRIPTS[7]}`, TYPES_NODE[0], ...TYPES]),
     (async () => {
       await install(runtimes, Object.entries(NODES).map(([major, spec]) => `node-${major}@npm:${spec}`))
       // npm on Node 22 (first on PATH, for npm's own `#!/usr/bin/env node`), so that it picks what a
@@ -117,6 +119,25 @@ t.test('require() and import each load their own build, with the same exports', 
   t.match(required.resolved, /node_modules[\\/]fastify-reset-password[\\/]dist[\\/]cjs[\\/]index\.js$/)
   t.match(imported.resolved, /node_modules[\\/]fastify-reset-password[\\/]dist[\\/]index\.js$/)
   t.same(required.names, imported.names)
+})
+
+t.test('fastify-reset-password/bullmq loads from each build, and the package root never loads bullmq', async (t) => {
+  const required = JSON.parse(await run(process.execPath, [...NO_REQUIRE_ESM, '-e', `
+    require('fastify-reset-password')
+    const rootLoadsBullmq = Object.keys(require.cache).some((file) => file.includes('node_modules/bullmq/'))
+    const names = Object.keys(require('fastify-reset-password/bullmq')).sort()
+    console.log(JSON.stringify({ rootLoadsBullmq, resolved: require.resolve('fastify-reset-password/bullmq'), names }))
+  `], app20)) as { rootLoadsBullmq: boolean, resolved: string, names: string[] }
+  t.equal(required.rootLoadsBullmq, false, 'an app without bullmq can use the package root')
+  t.match(required.resolved, /dist[\\/]cjs[\\/]bullmq[\\/]index\.js$/)
+  t.same(required.names, ['bullmqProducer', 'bullmqWorker'])
+  const imported = JSON.parse(await run(process.execPath, ['--input-type=module', '-e', `
+    import { fileURLToPath } from 'node:url'
+    const names = Object.keys(await import('fastify-reset-password/bullmq')).sort()
+    console.log(JSON.stringify({ resolved: fileURLToPath(import.meta.resolve('fastify-reset-password/bullmq')), names }))
+  `], app20)) as { resolved: string, names: string[] }
+  t.match(imported.resolved, /dist[\\/]bullmq[\\/]index\.js$/)
+  t.same(imported.names, required.names)
 })
 
 for (const typescript of Object.keys(TYPESCRIPTS) as Array<keyof typeof TYPESCRIPTS>) {

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type WorkerOptions } from 'bullmq'
+import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ResetPasswordOptions } from '../options.js'
 import { resolveOptions } from '../options.js'
@@ -29,7 +29,7 @@ export interface BullmqWorker {
   /** The plugin's mail events (`linkCreated`, `mailSent`, `mailFailed`), for the mail this worker sends. */
   on<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
   off<K extends keyof ResetPasswordEvents> (event: K, listener: (...args: ResetPasswordEvents[K]) => unknown): this
-  /** Lets the running jobs finish, stops taking new ones, and closes the transport it created. */
+  /** Lets the running jobs finish, stops, and closes the transport it created; it returns even while Redis is down. */
   close (): Promise<void>
 }
 
@@ -51,13 +51,24 @@ export function bullmqWorker (options: BullmqWorkerOptions): BullmqWorker {
   const log = options.logger ?? silentLogger
   const settings = resolveOptions(options.plugin)
   const runner = createJobRunner(settings, log)
-  const worker = new Worker<DurableJob>(options.queueName ?? DEFAULT_QUEUE_NAME, async (job) => {
+  const running = new Set<Promise<void>>()
+  const perform = async (job: Job<DurableJob>): Promise<void> => {
     const number = job.attemptsMade + 1
     try {
-      await runner.run(job.data, { number, last: number >= (job.opts.attempts ?? 1) })
+      // BullMQ reads a job added without `attempts` as attempts: 0, and runs it once.
+      await runner.run(job.data, { number, last: number >= (job.opts.attempts as number) })
     } catch (err) {
       if (isPermanent(err)) throw new UnrecoverableError((err as Error).message)
       throw err
+    }
+  }
+  const worker = new Worker<DurableJob>(options.queueName ?? DEFAULT_QUEUE_NAME, async (job) => {
+    const run = perform(job)
+    running.add(run)
+    try {
+      await run
+    } finally {
+      running.delete(run)
     }
   }, {
     ...options.worker,
@@ -67,15 +78,19 @@ export function bullmqWorker (options: BullmqWorkerOptions): BullmqWorker {
   })
   // Without a listener, an 'error' event (Redis unreachable) would throw and end the process.
   worker.on('error', (err) => { log.error({ err }, 'fastify-reset-password: the BullMQ worker lost Redis') })
-  worker.on('failed', (job, err) => {
-    log.warn({ err, job: job?.id, attempts: job?.attemptsMade }, 'fastify-reset-password: a mail job failed')
+  worker.on('failed', (_job, err) => {
+    log.warn({ err }, 'fastify-reset-password: a mail job failed; BullMQ retries it, or keeps it in its failed set')
   })
   const handle: BullmqWorker = {
     worker,
     on (event, listener) { runner.events.on(event, listener as never); return handle },
     off (event, listener) { runner.events.off(event, listener as never); return handle },
     async close () {
-      await worker.close()
+      // BullMQ's own graceful close waits for Redis, forever when it is down: the running jobs are
+      // awaited here instead, then the worker closes at once. A job it takes in between is left
+      // locked, and runs again once its lock expires (at least once, never lost).
+      await Promise.allSettled(running)
+      await worker.close(true)
       runner.close()
     }
   }

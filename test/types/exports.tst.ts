@@ -8,8 +8,9 @@ import type {
   NoticeMailData, NoticeTemplate, PasswordOptions, PasswordPolicyOptions, PasswordReason, PasswordValidator, QueueOptions,
   RateLimitOptions, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordEvents, ResetPasswordOptions, ResetPasswordUser,
   ScryptParams, SendLinkOptions, SignedUser, SignerFactory, UserAdapter, KyselyUsersOptions, KyselyUsersColumns, LoginField,
-  DjangoSignerOptions, PasswordPolicy, PasswordUser
+  DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob
 } from '../../lib/index.js'
+import type { QueueStats } from '../../lib/bullmq/index.js'
 
 type IsAny<T> = 0 extends 1 & T ? true : false
 type Deeper<D extends unknown[]> = [...D, unknown]
@@ -95,6 +96,11 @@ test('no exported type leaks any', () => {
   expect<LeaksAny<KyselyUsersColumns>>().type.toBe<false>()
   expect<LeaksAny<DjangoSignerOptions>>().type.toBe<false>()
   expect<LeaksAny<PasswordPolicy>>().type.toBe<false>()
+  expect<LeaksAny<Producer>>().type.toBe<false>()
+  expect<LeaksAny<DurableJob>>().type.toBe<false>()
+  expect<LeaksAny<LinkRequestJob>>().type.toBe<false>()
+  expect<LeaksAny<ChangedNoticeJob>>().type.toBe<false>()
+  expect<LeaksAny<QueueStats>>().type.toBe<false>()
 })
 
 test('every type a public function takes or returns can be named from the package root', () => {
