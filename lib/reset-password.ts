@@ -9,6 +9,7 @@ import { createSender } from './mail/sender.js'
 import type { MailMessage } from './mail/templates.js'
 import { defaultChangedNotice, defaultLinkTemplate, defaultUnknownAccountNotice } from './mail/templates.js'
 import { Throttle } from './mail/throttle.js'
+import { BREACHED, createBreachedCheck } from './password/breached.js'
 import { loginKey } from './rate-limit.js'
 import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, ServiceUnavailableError, SignatureExpiredError } from './errors.js'
 
@@ -93,6 +94,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const changedNotice = mail?.changedNotice ?? defaultChangedNotice
   const unknownNotice = mail?.unknownAccountNotice === true ? defaultUnknownAccountNotice : mail?.unknownAccountNotice || undefined
   const noticed = new Throttle(NOTICE_INTERVAL, NOTICE_MEMORY, settings.now)
+  const breachCheck = settings.breached === null ? null : createBreachedCheck(settings.breached, log)
 
   async function linkMail (user: ResetPasswordUser, locale: string | undefined): Promise<{ message: MailMessage, link: string, expiresAt: Date }> {
     const link = links.url(user)
@@ -164,7 +166,12 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       // The length cap runs before anything else touches the password: hashing a megabyte is a DoS.
       const tooLong = policy.tooLong(password)
       const reasons: PasswordReason[] = tooLong === null ? await policy.check(password, user) : [tooLong]
+      // After the local rules, and only here, once the link is proven valid: the lookup leaves the process.
+      const breached = tooLong === null && breachCheck !== null ? await breachCheck(password) : false
+      if (breached === true) reasons.push(BREACHED)
       if (reasons.length > 0) throw Object.assign(new InvalidPasswordError(), { reasons })
+      // Failing closed: a password nobody could check is not stored (one refused anyway was answered above).
+      if (breached === null) throw new ServiceUnavailableError()
       const hash = await settings.hash(password)
       // Compare-and-swap on the hash the link was verified against: of two requests with one link, one wins.
       const swapped = await fromStore(log, async () => await users.replacePasswordHash(user.id, user.passwordHash, hash))

@@ -64,7 +64,7 @@ t.test('an unknown user, an inactive user, a forged signature and a used link ch
     ['an unknown integer user_id', { ...link, user_id: 999999 }],
     ['a forged signature', { ...link, signature: flipped }],
     ['a malformed signature', { ...link, signature: 'not-a-signature' }],
-    ['an inactive user', dormantLink],
+    ['an inactive user', { ...dormantLink }],
     ['another user\'s id', { ...link, user_id: String(Number(alice.id) + 1) }]
   ]
   const replies = []
