@@ -8,7 +8,7 @@ import type {
   NoticeMailData, NoticeTemplate, PasswordOptions, PasswordPolicyOptions, PasswordReason, PasswordValidator, QueueOptions,
   RateLimitOptions, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordEvents, ResetPasswordOptions, ResetPasswordUser,
   ScryptParams, SendLinkOptions, SignedUser, SignerFactory, UserAdapter, KyselyUsersOptions, KyselyUsersColumns, LoginField,
-  DjangoSignerOptions, PasswordPolicy, PasswordUser
+  DjangoSignerOptions, PasswordPolicy, PasswordUser, BreachedPasswordOptions
 } from '../../lib/index.js'
 
 type IsAny<T> = 0 extends 1 & T ? true : false
@@ -95,6 +95,7 @@ test('no exported type leaks any', () => {
   expect<LeaksAny<KyselyUsersColumns>>().type.toBe<false>()
   expect<LeaksAny<DjangoSignerOptions>>().type.toBe<false>()
   expect<LeaksAny<PasswordPolicy>>().type.toBe<false>()
+  expect<LeaksAny<BreachedPasswordOptions>>().type.toBe<false>()
 })
 
 test('every type a public function takes or returns can be named from the package root', () => {
@@ -103,6 +104,7 @@ test('every type a public function takes or returns can be named from the packag
   expect<Parameters<PasswordPolicy['check']>[1]>().type.toBe<PasswordUser>()
   expect<KyselyUsersOptions['columns']>().type.toBe<KyselyUsersColumns | undefined>()
   expect<KyselyUsersOptions['loginFields']>().type.toBe<readonly LoginField[] | undefined>()
+  expect<PasswordOptions['breached']>().type.toBe<boolean | BreachedPasswordOptions | undefined>()
 })
 
 test('the plugin is an async Fastify plugin over its options', () => {
