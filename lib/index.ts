@@ -52,6 +52,7 @@ export type { Producer, DurableJob, LinkRequestJob, ChangedNoticeJob } from './p
 export type { RateLimitOptions, LimitRule } from './rate-limit.js'
 export type { PasswordPolicy, PasswordPolicyOptions, PasswordReason, PasswordUser, PasswordValidator } from './password/policy.js'
 export type { ScryptParams } from './password/hash.js'
+export type { BreachedPasswordOptions } from './password/breached.js'
 export type { KyselyUsersOptions, KyselyUsersColumns, LoginField } from './users/kysely.js'
 export { hmacSigner } from './signer/hmac.js'
 export { djangoSigner } from './signer/django.js'

@@ -20,8 +20,8 @@ export interface ResetLinks {
    * `period` seconds after its timestamp (as in Django), and one from more than a minute in the future is invalid.
    */
   verify (user: SignedUser, timestamp: number, signature: string): LinkStatus
-  /** When a link signed now stops working. */
-  expiresAt (): Date
+  /** When a link signed at `timestamp` (UNIX seconds; default now) stops working. */
+  expiresAt (timestamp?: number): Date
 }
 
 // Clocks of several instances drift a little; a link from further ahead was not made by us.
@@ -45,8 +45,8 @@ export function createLinks (signer: LinkSigner, verificationUrl: URL, period: n
       if (age < -MAX_CLOCK_SKEW) return 'invalid'
       return age > period ? 'expired' : 'valid'
     },
-    expiresAt () {
-      return new Date((seconds() + period) * 1000)
+    expiresAt (timestamp = seconds()) {
+      return new Date((timestamp + period) * 1000)
     }
   }
   return links

@@ -5,6 +5,7 @@ import type { LinkSigner, SignerFactory } from './signer/signer.js'
 import { hmacSigner } from './signer/hmac.js'
 import { createPasswordPolicy, type PasswordPolicy, type PasswordPolicyOptions } from './password/policy.js'
 import { hashPassword } from './password/hash.js'
+import { breachedDefaults, type BreachedPasswordOptions, type BreachedSettings } from './password/breached.js'
 import type { MailMessage, LinkTemplate, NoticeTemplate, UnknownAccountTemplate } from './mail/templates.js'
 import { queueDefaults, type QueueOptions, type QueueSettings } from './mail/queue.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js'
@@ -47,6 +48,12 @@ export type DeliverFunction = (message: MailMessage, user: ResetPasswordUser | n
 export interface PasswordOptions extends PasswordPolicyOptions {
   /** Hashes a new password for storage; default scrypt (see `hashPassword`). */
   readonly hash?: (password: string) => Promise<string>
+  /**
+   * Refuse passwords found in data breaches (reason `password_breached`), asking a Pwned Passwords
+   * range API with the first 5 hex digits of the password's SHA-1. Off by default: `true` for the
+   * defaults, or options.
+   */
+  readonly breached?: boolean | BreachedPasswordOptions
 }
 
 export interface ResetPasswordOptions {
@@ -117,6 +124,7 @@ export interface Settings {
   readonly passwordConfirm: boolean
   readonly policy: PasswordPolicy
   readonly hash: (password: string) => Promise<string>
+  readonly breached: BreachedSettings | null
   readonly rateLimit: RateLimitSettings | false
   /** Counters and marks: in the Redis of `rateLimit.redis` when given, so instances share them; else in memory. */
   readonly store: SharedStore
@@ -157,11 +165,11 @@ function secrets (value: unknown): readonly string[] {
   return list as string[]
 }
 
-function verificationUrl (value: unknown): URL {
-  if (typeof value !== 'string' || !URL.canParse(value)) fail('verificationUrl', 'must be an absolute URL')
+function secureUrl (name: string, value: unknown): URL {
+  if (typeof value !== 'string' || !URL.canParse(value)) fail(name, 'must be an absolute URL')
   const url = new URL(value)
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
-  if (!secure) fail('verificationUrl', 'must use https: (http: only for localhost, 127.0.0.1 or [::1])')
+  if (!secure) fail(name, 'must use https: (http: only for localhost, 127.0.0.1 or [::1])')
   return url
 }
 
@@ -215,11 +223,27 @@ function queue (value: QueueOptions | undefined): QueueSettings {
   }
 }
 
-function password (value: PasswordOptions | undefined): { policy: PasswordPolicy, hash: (password: string) => Promise<string> } {
-  const { hash, ...policyOptions } = value ?? {}
+function breached (value: unknown): BreachedSettings | null {
+  if (value === undefined || value === false) return null
+  if (value === true) return breachedDefaults
+  if (typeof value !== 'object' || value === null) fail('password.breached', 'must be a boolean or { url?, timeout?, failOpen?, minCount? }')
+  const options = value as BreachedPasswordOptions
+  const { href } = secureUrl('password.breached.url', options.url ?? breachedDefaults.url)
+  // The hash prefix is appended as the last path segment.
+  if (!href.endsWith('/')) fail('password.breached.url', 'must end with / (the hash prefix is appended)')
+  return {
+    url: href,
+    timeout: positiveInteger('password.breached.timeout', options.timeout, breachedDefaults.timeout),
+    failOpen: flag('password.breached.failOpen', options.failOpen, breachedDefaults.failOpen),
+    minCount: positiveInteger('password.breached.minCount', options.minCount, breachedDefaults.minCount)
+  }
+}
+
+function password (value: PasswordOptions | undefined): { policy: PasswordPolicy, hash: (password: string) => Promise<string>, breached: BreachedSettings | null } {
+  const { hash, breached: breachedOption, ...policyOptions } = value ?? {}
   if (hash !== undefined && typeof hash !== 'function') fail('password.hash', 'must be a function (password) => Promise<string>')
   // createPasswordPolicy throws InvalidOptionError already naming "password.<name>".
-  return { policy: createPasswordPolicy(policyOptions), hash: hash ?? hashPassword }
+  return { policy: createPasswordPolicy(policyOptions), hash: hash ?? hashPassword, breached: breached(breachedOption) }
 }
 
 // django-rest-registration's defaults (rest_registration/settings_fields.py), taken with `compat`.
@@ -250,7 +274,7 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
   return {
     prefix,
     signer: signerFactory({ oneTimeUse }),
-    verificationUrl: verificationUrl(options.verificationUrl),
+    verificationUrl: secureUrl('verificationUrl', options.verificationUrl),
     users: users(options.users),
     ...mail(options.mail, options.deliver),
     period: positiveInteger('period', options.period, defaults.period),

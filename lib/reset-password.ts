@@ -11,7 +11,8 @@ import { createComposer } from './mail/compose.js'
 import { createLinkRequests, eligible } from './mail/link-requests.js'
 import { bounded, fromStore } from './store.js'
 import { accountCap } from './rate-limit.js'
-import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, SignatureExpiredError } from './errors.js'
+import { BREACHED, createBreachedCheck } from './password/breached.js'
+import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, ServiceUnavailableError, SignatureExpiredError } from './errors.js'
 
 export interface SendLinkOptions {
   /** Passed to the templates, e.g. from the request's Accept-Language. */
@@ -81,6 +82,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const links = createLinks(settings.signer, settings.verificationUrl, settings.period, settings.now)
   const sender = createSender(settings.deliver, settings.mail?.transport, settings.queue.concurrency)
   const queue = new MailQueue(sender.send, events, log, settings.queue, settings.now)
+  const breachCheck = settings.breached === null ? null : createBreachedCheck(settings.breached, log)
   const compose = createComposer(settings.mail, links)
   const requests = createLinkRequests({ users, compose, events, log, storeTimeout: settings.storeTimeout, store: settings.store, cap: accountCap(settings.rateLimit) })
   const push = async (job: MailJob): Promise<void> => { queue.push(job) }
@@ -142,7 +144,12 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
       // The length cap runs before anything else touches the password: hashing a megabyte is a DoS.
       const tooLong = policy.tooLong(password)
       const reasons: PasswordReason[] = tooLong === null ? await policy.check(password, user) : [tooLong]
+      // After the local rules, and only here, once the link is proven valid: the lookup leaves the process.
+      const breached = tooLong === null && breachCheck !== null ? await breachCheck(password) : false
+      if (breached === true) reasons.push(BREACHED)
       if (reasons.length > 0) throw Object.assign(new InvalidPasswordError(), { reasons })
+      // Failing closed: a password nobody could check is not stored (one refused anyway was answered above).
+      if (breached === null) throw new ServiceUnavailableError()
       const hash = await settings.hash(password)
       const changed = { ...user, passwordHash: hash }
       let late = false

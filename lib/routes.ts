@@ -4,7 +4,7 @@ import type { Settings } from './options.js'
 import type { Workflow } from './reset-password.js'
 import { rateLimits } from './rate-limit.js'
 import { errorHandler } from './error-handler.js'
-import { hidden, resetPasswordSchema, sendLinkSchema, type Detail } from './schemas.js'
+import { hidden, resetPasswordSchema, sendLinkSchema, verifyLinkSchema, type Detail } from './schemas.js'
 import { handlers } from './handlers.js'
 import { useStrictJson } from './json.js'
 import { validatorCompiler } from './validator.js'
@@ -56,5 +56,15 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
       onRequest: limits.resetPassword.onRequest,
       preHandler: limits.resetPassword.preHandler
     }, async (request) => await handle.resetPassword(request, request.body))
+  }
+
+  // reset-password's limiters, so their buckets: checking a link first adds no guesses against it.
+  for (const url of ['/verify-reset-password-link', '/verify-reset-password-link/']) {
+    app.post(url, {
+      bodyLimit: BODY_LIMIT,
+      schema: url.endsWith('/') ? hidden(verifyLinkSchema) : verifyLinkSchema,
+      onRequest: limits.resetPassword.onRequest,
+      preHandler: limits.resetPassword.preHandler
+    }, async (request) => await handle.verifyLink(request.body))
   }
 }

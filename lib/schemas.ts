@@ -45,12 +45,21 @@ const MAX_PASSWORD_UNITS = 4096
 const EXAMPLE_PASSWORD = 'correct horse battery staple'
 const EXAMPLE_LINK = { user_id: '42', timestamp: '1767225600', signature: 'sTCK0Q58riwjVa006GHdg5ioyi9R0BJoEkkIxMQMSnA' }
 
+const Signature = Type.String({ minLength: 1, maxLength: 128, description: 'The signature query parameter of the link' })
+
+export const VerifyLinkBody = Type.Object({ user_id: UserId, timestamp: Timestamp, signature: Signature }, {
+  additionalProperties: false,
+  description: 'The three query parameters of the link, as the frontend page received them',
+  examples: [EXAMPLE_LINK]
+})
+export type VerifyLinkBody = Static<typeof VerifyLinkBody>
+
 export function resetPasswordBody (passwordConfirm: boolean) {
   const password = Type.String({ maxLength: MAX_PASSWORD_UNITS, description: 'The new password, taken exactly as sent' })
   return Type.Object({
     user_id: UserId,
     timestamp: Timestamp,
-    signature: Type.String({ minLength: 1, maxLength: 128, description: 'The signature query parameter of the link' }),
+    signature: Signature,
     password,
     password_confirm: passwordConfirm ? password : Type.Optional(password)
   }, {
@@ -63,6 +72,12 @@ export type ResetPasswordBody = Static<ReturnType<typeof resetPasswordBody>>
 
 export const Detail = Type.Object({ detail: Type.String() })
 export type Detail = Static<typeof Detail>
+
+export const LinkValid = Type.Object({
+  detail: Type.String(),
+  expires_at: Type.String({ format: 'date-time', description: 'The last moment the link works (ISO 8601, UTC), whole seconds' })
+})
+export type LinkValid = Static<typeof LinkValid>
 
 export const PasswordReason = Type.Object({
   code: Type.String({ examples: ['password_too_short'] }),
@@ -182,6 +197,30 @@ export function resetPasswordSchema (passwordConfirm: boolean) {
       429: rateLimited,
       503: unavailable
     }
+  }
+}
+
+/** The schema of `POST {prefix}/verify-reset-password-link`. */
+export const verifyLinkSchema = {
+  summary: 'Check a reset link without using it',
+  description: 'Checks the signature and age of the link as `reset-password` does, and changes nothing: the link keeps working. ' +
+    'A frontend calls it when the reset page opens, to say at once that a link is used or expired. It shares reset-password\'s rate limits.',
+  tags: TAGS,
+  body: VerifyLinkBody,
+  response: {
+    200: Type.Object(LinkValid.properties, {
+      description: 'The link works, until `expires_at`.',
+      examples: [{ detail: 'Reset link is valid', expires_at: '2026-01-01T01:00:00.000Z' }]
+    }),
+    400: errorResponse('The body or the link was refused.', [
+      ...malformed('body/signature Expected string'),
+      { error: new InvalidSignatureError(), when: 'the link is not valid: altered, for an unknown or inactive user, or already used' },
+      { error: new SignatureExpiredError(), when: 'the link is older than the `period` option allows; ask for a new one' }
+    ]),
+    413: tooLarge,
+    415: unsupported,
+    429: rateLimited,
+    503: unavailable
   }
 }
 

@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
-import type { TSchema } from '@sinclair/typebox'
+import { FormatRegistry, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import t from 'tap'
 import type { Test } from 'tap'
 import resetPassword, { kyselyUsers, type PasswordReason, type ResetPasswordOptions } from '../lib/index.js'
 import { SENT } from '../lib/routes.js'
-import { RESET } from '../lib/handlers.js'
-import { resetPasswordSchema, sendLinkSchema } from '../lib/schemas.js'
+import { LINK_VALID, RESET } from '../lib/handlers.js'
+import { resetPasswordSchema, sendLinkSchema, verifyLinkSchema } from '../lib/schemas.js'
 import { cheapHash, NEW_PASSWORD, PREFIX, SECRET, VERIFICATION_URL } from './helpers/app.js'
 import { createUsersTable, insertUser, openDatabase } from './helpers/db.js'
 
@@ -28,9 +28,13 @@ interface Document {
   paths: Record<string, { post?: Operation }>
 }
 
+// TypeBox checks only the formats it is told about; this is the shape Date.prototype.toISOString writes.
+FormatRegistry.Set('date-time', (value) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value))
+
 const STATUSES = ['200', '400', '413', '415', '429', '503']
 const SEND_LINK = `${PREFIX}/send-reset-password-link`
 const RESET_PASSWORD = `${PREFIX}/reset-password`
+const VERIFY_LINK = `${PREFIX}/verify-reset-password-link`
 
 interface DocumentedApp {
   readonly app: FastifyInstance
@@ -95,11 +99,11 @@ function post (app: FastifyInstance, url: string, payload: unknown, contentType 
   return app.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
 }
 
-t.test('the OpenAPI document lists both routes under the prefix, and not their trailing-slash twins', async (t) => {
+t.test('the OpenAPI document lists every route under the prefix, and not their trailing-slash twins', async (t) => {
   const { app } = await documentedApp(t)
   const document = openapi(app)
-  t.same(Object.keys(document.paths).sort(), [RESET_PASSWORD, SEND_LINK])
-  for (const path of [SEND_LINK, RESET_PASSWORD]) {
+  t.same(Object.keys(document.paths).sort(), [RESET_PASSWORD, SEND_LINK, VERIFY_LINK])
+  for (const path of [SEND_LINK, RESET_PASSWORD, VERIFY_LINK]) {
     const { summary, description, tags } = operation(document, path)
     t.ok(summary, `${path} has a summary`)
     t.ok(description, `${path} has a description`)
@@ -120,6 +124,10 @@ t.test('each route documents its JSON request body with a valid example', async 
   t.same(Object.keys(reset.schema.properties ?? {}), ['user_id', 'timestamp', 'signature', 'password', 'password_confirm'])
   t.equal(examplesOf(reset).length, 1)
   t.equal(operation(document, RESET_PASSWORD).requestBody?.required, true)
+  const verify = json(operation(document, VERIFY_LINK).requestBody?.content)
+  t.same(Object.keys(verify.schema.properties ?? {}), ['user_id', 'timestamp', 'signature'])
+  t.same(verify.schema.required, ['user_id', 'timestamp', 'signature'])
+  t.equal(examplesOf(verify).length, 1)
 })
 
 t.test('password_confirm is documented as required when the plugin requires it', async (t) => {
@@ -142,10 +150,17 @@ t.test('each route documents every status it answers with, with examples of each
         'FST_RESET_PASSWORD_INVALID_SIGNATURE', 'FST_RESET_PASSWORD_SIGNATURE_EXPIRED', 'FST_RESET_PASSWORD_PASSWORD_MISMATCH',
         'FST_RESET_PASSWORD_INVALID_PASSWORD'
       ]
+    },
+    [VERIFY_LINK]: {
+      400: [
+        'FST_ERR_VALIDATION', 'FST_ERR_CTP_EMPTY_JSON_BODY', 'FST_ERR_CTP_INVALID_JSON_BODY', 'FST_RESET_PASSWORD_DUPLICATE_KEY', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+        'FST_RESET_PASSWORD_INVALID_SIGNATURE', 'FST_RESET_PASSWORD_SIGNATURE_EXPIRED'
+      ]
     }
   }
   const shared = { 413: ['FST_ERR_CTP_BODY_TOO_LARGE'], 415: ['FST_ERR_CTP_INVALID_MEDIA_TYPE'], 429: ['FST_RESET_PASSWORD_RATE_LIMITED'], 503: ['FST_RESET_PASSWORD_UNAVAILABLE'] }
-  for (const [path, success] of [[SEND_LINK, SENT], [RESET_PASSWORD, RESET]] as const) {
+  const linkValid = { detail: LINK_VALID, expires_at: '2026-01-01T01:00:00.000Z' }
+  for (const [path, success] of [[SEND_LINK, SENT], [RESET_PASSWORD, RESET], [VERIFY_LINK, linkValid]] as const) {
     const { responses } = operation(document, path)
     t.same(Object.keys(responses).sort(), STATUSES, `${path} documents each status`)
     t.same(examplesOf(json(responses['200']?.content)), [success], `${path}: the 200 example is the real reply`)
@@ -160,7 +175,7 @@ t.test('each route documents every status it answers with, with examples of each
 })
 
 t.test('every example in the route schemas is valid against its own schema', async (t) => {
-  for (const schema of [sendLinkSchema, resetPasswordSchema(false), resetPasswordSchema(true)]) {
+  for (const schema of [sendLinkSchema, resetPasswordSchema(false), resetPasswordSchema(true), verifyLinkSchema]) {
     const parts: Record<string, TSchema> = { body: schema.body, ...schema.response }
     for (const [part, partSchema] of Object.entries(parts)) {
       const examples: unknown = partSchema['examples']
@@ -195,6 +210,10 @@ t.test('replies of every documented status are serialised with the response sche
     t.ok(Value.Check(responses[status] as TSchema, reply.json()), `${status}: matches the schema`)
     t.equal(serialised.get(Number(status)), true, `${status}: sent through the schema's serialiser`)
   }
+  const valid = await post(app, VERIFY_LINK, link)
+  t.equal(valid.statusCode, 200)
+  t.ok(Value.Check(verifyLinkSchema.response[200], valid.json()), 'the link check\'s 200 matches its schema')
+  t.equal(serialised.get(200), true)
   const reset = await post(app, RESET_PASSWORD, { ...link, password: NEW_PASSWORD })
   t.same(reset.json(), RESET)
 })

@@ -17,6 +17,8 @@ test('the signer signs, builds and checks links', () => {
   expect(app.resetPassword.signer.verify(user, 1767225600, 'signature')).type.toBe<LinkStatus>()
   expect<LinkStatus>().type.toBe<'valid' | 'invalid' | 'expired'>()
   expect(app.resetPassword.signer.expiresAt()).type.toBe<Date>()
+  expect(app.resetPassword.signer.expiresAt(1767225600)).type.toBe<Date>()
+  expect(app.resetPassword.signer.expiresAt).type.not.toBeCallableWith('1767225600')
   expect(app.resetPassword.signer.verify).type.not.toBeCallableWith(user, '1767225600', 'signature')
 })
 

@@ -8,7 +8,7 @@ import type {
   NoticeMailData, NoticeTemplate, PasswordOptions, PasswordPolicyOptions, PasswordReason, PasswordValidator, QueueOptions,
   RateLimitOptions, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordEvents, ResetPasswordOptions, ResetPasswordUser,
   ScryptParams, SendLinkOptions, SignedUser, SignerFactory, UserAdapter, KyselyUsersOptions, KyselyUsersColumns, LoginField,
-  DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob
+  DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob, BreachedPasswordOptions
 } from '../../lib/index.js'
 import type { QueueStats } from '../../lib/bullmq/index.js'
 
@@ -101,6 +101,7 @@ test('no exported type leaks any', () => {
   expect<LeaksAny<LinkRequestJob>>().type.toBe<false>()
   expect<LeaksAny<ChangedNoticeJob>>().type.toBe<false>()
   expect<LeaksAny<QueueStats>>().type.toBe<false>()
+  expect<LeaksAny<BreachedPasswordOptions>>().type.toBe<false>()
 })
 
 test('every type a public function takes or returns can be named from the package root', () => {
@@ -109,6 +110,7 @@ test('every type a public function takes or returns can be named from the packag
   expect<Parameters<PasswordPolicy['check']>[1]>().type.toBe<PasswordUser>()
   expect<KyselyUsersOptions['columns']>().type.toBe<KyselyUsersColumns | undefined>()
   expect<KyselyUsersOptions['loginFields']>().type.toBe<readonly LoginField[] | undefined>()
+  expect<PasswordOptions['breached']>().type.toBe<boolean | BreachedPasswordOptions | undefined>()
 })
 
 test('the plugin is an async Fastify plugin over its options', () => {

@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import { expect, test } from 'tstyche'
-import resetPassword, { djangoSigner, type MailMessage, type ResetPasswordOptions, type ResetPasswordUser, type UserAdapter } from '../../lib/index.js'
+import resetPassword, { djangoSigner, type BreachedPasswordOptions, type MailMessage, type PasswordOptions, type ResetPasswordOptions, type ResetPasswordUser, type UserAdapter } from '../../lib/index.js'
 
 declare const users: UserAdapter
 
@@ -19,7 +19,7 @@ test('the plugin registers with its options', () => {
     },
     period: 900,
     passwordConfirm: true,
-    password: { minLength: 12, common: ['hunter2'], similarity: { maxSimilarity: 0.5 }, hash: async (password) => password },
+    password: { minLength: 12, common: ['hunter2'], similarity: { maxSimilarity: 0.5 }, hash: async (password) => password, breached: { minCount: 5 } },
     rateLimit: { sendLink: { perIp: { max: 5, timeWindow: '1 minute' }, perAccount: { max: 2, timeWindow: 900_000 } } },
     queue: { attempts: 3 },
     storeTimeout: 1500,
@@ -48,4 +48,17 @@ test('options of the wrong type are rejected', () => {
   expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, signer: 'django' })
   expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, deliver: 'console' })
   expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, storeTimeout: '2 seconds' })
+})
+
+test('password.breached is a boolean or its options, each optional', () => {
+  expect<PasswordOptions['breached']>().type.toBe<boolean | BreachedPasswordOptions | undefined>()
+  expect<BreachedPasswordOptions>().type.toBeAssignableFrom({})
+  expect<BreachedPasswordOptions>().type.toBeAssignableFrom({ url: 'https://range.example/range/', timeout: 500, failOpen: false, minCount: 10 })
+  expect<ResetPasswordOptions>().type.toBeAssignableFrom({ ...minimal, password: { breached: true } })
+  expect<ResetPasswordOptions>().type.toBeAssignableFrom({ ...minimal, password: { minLength: 10, breached: { failOpen: false } } })
+  expect<ResetPasswordOptions>().type.not.toBeAssignableFrom({ ...minimal, password: { breached: 'yes' } })
+  expect<BreachedPasswordOptions>().type.not.toBeAssignableFrom({ url: new URL('https://range.example/range/') })
+  expect<BreachedPasswordOptions>().type.not.toBeAssignableFrom({ timeout: '1500 ms' })
+  expect<BreachedPasswordOptions>().type.not.toBeAssignableFrom({ failOpen: 'no' })
+  expect<BreachedPasswordOptions>().type.not.toBeAssignableFrom({ minCount: '1' })
 })

@@ -11,9 +11,15 @@ const form = document.getElementById('reset-form')
 const password = document.getElementById('password')
 const again = document.getElementById('password-confirm')
 const status = document.getElementById('status')
+const expiry = document.getElementById('link-expiry')
 
 const NEW_LINK = { href: '/forgot-password/', text: 'Ask for a new link' }
 const NOT_CHANGED = 'Your password was not changed.'
+// What the API says of a link that cannot be used, whether asked on load or when the password is sent.
+const LINK_PROBLEMS = new Map([
+  ['FST_RESET_PASSWORD_INVALID_SIGNATURE', { title: 'This link does not work', text: 'It may have been used already, or it was not copied whole.' }],
+  ['FST_RESET_PASSWORD_SIGNATURE_EXPIRED', { title: 'This link has expired', text: 'Reset links work for a limited time only.' }]
+])
 
 // The same shapes the API accepts (lib/schemas.ts), so a cut-off link is reported before anyone types a password.
 function wellFormed ({ user_id: userId, timestamp, signature }) {
@@ -57,11 +63,9 @@ function showOutcome ({ status: code, body, retryAfter }) {
   if (code === 200) {
     return finish({ kind: 'ok', title: 'Your password has been changed', text: 'You can now log in with your new password.', link: { href: '/login/', text: 'Log in' } })
   }
+  const problem = LINK_PROBLEMS.get(body.code)
+  if (problem !== undefined) return finish({ kind: 'error', title: problem.title, text: `${problem.text} ${NOT_CHANGED}`, link: NEW_LINK })
   switch (body.code) {
-    case 'FST_RESET_PASSWORD_INVALID_SIGNATURE':
-      return finish({ kind: 'error', title: 'This link does not work', text: `It may have been used already, or it was not copied whole. ${NOT_CHANGED}`, link: NEW_LINK })
-    case 'FST_RESET_PASSWORD_SIGNATURE_EXPIRED':
-      return finish({ kind: 'error', title: 'This link has expired', text: `Reset links work for a limited time only. ${NOT_CHANGED}`, link: NEW_LINK })
     case 'FST_RESET_PASSWORD_PASSWORD_MISMATCH':
       return fieldError(again, mismatch)
     case 'FST_RESET_PASSWORD_INVALID_PASSWORD':
@@ -90,9 +94,25 @@ form.addEventListener('submit', async (event) => {
   showOutcome(result)
 })
 
-if (wellFormed(link)) {
+/**
+ * Asks the API whether the link still works, without using it, so that a used or expired link says so
+ * before anyone types a password. Any other answer (rate limit, outage) shows the form: sending it tells.
+ */
+async function checkLink () {
+  const { status: code, body } = await postJson(`${API}/verify-reset-password-link`, link)
+  const problem = code === 400 ? LINK_PROBLEMS.get(body.code) : undefined
+  if (problem !== undefined) return finish({ kind: 'error', ...problem, link: NEW_LINK })
+  if (code === 200) {
+    const until = new Date(body.expires_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+    expiry.textContent = `This link works until ${until}.`
+    expiry.hidden = false
+  }
   form.hidden = false
   password.focus()
+}
+
+if (wellFormed(link)) {
+  checkLink()
 } else {
   finish({ kind: 'error', title: 'This link is incomplete', text: 'Open the link from the e-mail again, or copy the whole of it into the address bar.', link: NEW_LINK })
 }
