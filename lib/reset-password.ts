@@ -4,7 +4,7 @@ import type { ResetPasswordUser, UserAdapter } from './users/adapter.js'
 import type { PasswordReason } from './password/policy.js'
 import { createLinks, type ResetLinks } from './link.js'
 import { ResetPasswordEmitter, type ResetPasswordEvents } from './events.js'
-import { MailQueue } from './mail/queue.js'
+import { MailQueue, type MailJob } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
 import type { MailMessage } from './mail/templates.js'
 import { defaultChangedNotice, defaultLinkTemplate, defaultUnknownAccountNotice } from './mail/templates.js'
@@ -55,15 +55,19 @@ export interface Workflow {
   /** Checks the policy, stores the new hash if the link is still unused, emits passwordReset, sends the notice. */
   reset (user: ResetPasswordUser, password: string, confirm: string | undefined, locale: string | undefined): Promise<void>
   close (): Promise<void>
+  /** Queues a mail: for flows beside the link (lib/codes), so all mail leaves through one queue. */
+  enqueue (job: MailJob): void
+  /** The emitter behind `api.on`, for those flows' own events. */
+  readonly events: ResetPasswordEmitter
 }
 
 // Whom the mail for an unknown login is rehearsed for (see rehearse); it is never sent.
-const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
+export const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
 // Verified against when the user does not exist, so an unknown id costs the same HMAC as a known one.
 const NOBODY: ResetPasswordUser = { id: '', email: null, username: null, passwordHash: '', isActive: false }
 
 // A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
-async function fromStore<T> (log: FastifyBaseLogger, query: () => Promise<T>): Promise<T> {
+export async function fromStore<T> (log: FastifyBaseLogger, query: () => Promise<T>): Promise<T> {
   try {
     return await query()
   } catch (err) {
@@ -78,7 +82,7 @@ const ADDRESS = /^[^\s@"<>(),;:\\[\]]{1,64}@[^\s@"<>(),;:\\[\]]+\.[^\s@"<>(),;:\
 const NOTICE_INTERVAL = 3600_000
 const NOTICE_MEMORY = 10_000
 
-function eligible (user: ResetPasswordUser): boolean {
+export function eligible (user: ResetPasswordUser): boolean {
   return user.isActive && typeof user.email === 'string' && user.email !== ''
 }
 
@@ -183,6 +187,8 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
     async close () {
       await queue.close()
       sender.close()
-    }
+    },
+    enqueue (job) { queue.push(job) },
+    events
   }
 }
