@@ -8,7 +8,7 @@ import type {
   NoticeMailData, NoticeTemplate, PasswordOptions, PasswordPolicyOptions, PasswordReason, PasswordValidator, QueueOptions,
   RateLimitOptions, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordEvents, ResetPasswordOptions, ResetPasswordUser,
   ScryptParams, SendLinkOptions, SignedUser, SignerFactory, UserAdapter, KyselyUsersOptions, KyselyUsersColumns, LoginField,
-  DjangoSignerOptions, PasswordPolicy, PasswordUser
+  DjangoSignerOptions, PasswordPolicy, PasswordUser, CodeOptions, CodeMailData, CodeTemplate
 } from '../../lib/index.js'
 
 type IsAny<T> = 0 extends 1 & T ? true : false
@@ -59,6 +59,7 @@ test('no exported value leaks any', () => {
   expect<LeaksAny<typeof api.escapeHtml>>().type.toBe<false>()
   expect<LeaksAny<typeof api.defaultLinkTemplate>>().type.toBe<false>()
   expect<LeaksAny<typeof api.defaultChangedNotice>>().type.toBe<false>()
+  expect<LeaksAny<typeof api.defaultCodeTemplate>>().type.toBe<false>()
   expect<LeaksAny<typeof api.errors>>().type.toBe<false>()
 })
 
@@ -95,6 +96,9 @@ test('no exported type leaks any', () => {
   expect<LeaksAny<KyselyUsersColumns>>().type.toBe<false>()
   expect<LeaksAny<DjangoSignerOptions>>().type.toBe<false>()
   expect<LeaksAny<PasswordPolicy>>().type.toBe<false>()
+  expect<LeaksAny<CodeOptions>>().type.toBe<false>()
+  expect<LeaksAny<CodeMailData>>().type.toBe<false>()
+  expect<LeaksAny<CodeTemplate>>().type.toBe<false>()
 })
 
 test('every type a public function takes or returns can be named from the package root', () => {
