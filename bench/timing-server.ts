@@ -58,7 +58,10 @@ await app.register(resetPassword, {
   verificationUrl: 'https://frontend.example/reset-password/',
   users: kyselyUsers(db, { table }),
   deliver: async () => {},
-  rateLimit: false
+  rateLimit: false,
+  // The code routes, for `bench:timing -- send-code` and `-- reset-with-code`. Wrong codes may use up
+  // an account's tries or the period's budget: either way every request does the same work (lib/codes/workflow.ts).
+  codes: true
 })
 await app.listen({ host: '127.0.0.1', port: 0 })
 process.send?.({ port: (app.server.address() as AddressInfo).port })
