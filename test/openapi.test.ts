@@ -216,7 +216,8 @@ t.test('a 503 from a failing user store is serialised with the response schema',
 })
 
 t.test('with codes the OpenAPI document lists the two code routes with their bodies, statuses and error codes', async (t) => {
-  const { app } = await documentedApp(t, { codes: true })
+  const delivered: string[] = []
+  const { app, addUser } = await documentedApp(t, { codes: true, deliver: (message) => { delivered.push(message.subject) } })
   const document = openapi(app)
   t.same(Object.keys(document.paths).sort(), [RESET_PASSWORD, RESET_WITH_CODE, SEND_CODE, SEND_LINK])
   const sendCode = operation(document, SEND_CODE)
@@ -231,4 +232,8 @@ t.test('with codes the OpenAPI document lists the two code routes with their bod
   t.match(withCode.responses['400']?.description, '`FST_RESET_PASSWORD_INVALID_CODE`')
   const wrong = await post(app, RESET_WITH_CODE, { login: 'alice@example.com', code: '12345678', password: NEW_PASSWORD })
   t.ok(Value.Check(resetWithCodeSchema(false).response[400], wrong.json()), 'a 400 matches the schema')
+  await addUser()
+  t.same((await post(app, SEND_CODE, { login: 'alice@example.com' })).json(), CODE_SENT)
+  await app.close()
+  t.same(delivered, ['Your password reset code'], 'the code mail reaches a deliver function (no mail option)')
 })

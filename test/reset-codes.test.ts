@@ -52,12 +52,24 @@ t.test('the code mail shows the code on its own line and when it expires; codeCr
 
 t.test('mail.codeTemplate replaces the code mail', async (t) => {
   const h = await buildApp(t, {
-    plugin: { codes: true, mail: { from: 'no-reply@example.com', codeTemplate: ({ code, locale }) => ({ subject: 'Your password reset code', text: `${String(locale)}\n${code}\n`, html: `<p>${code}</p>` }) } }
+    plugin: {
+      codes: true,
+      mail: {
+        from: 'no-reply@example.com',
+        replyTo: 'help@example.com',
+        locale: (request) => request.headers['accept-language'],
+        codeTemplate: ({ code, locale }) => ({ subject: 'Your password reset code', text: `${String(locale)}\n${code}\n`, html: `<p>${code}</p>` })
+      }
+    }
   })
   if (h === null) return
   await userNamed(h, 'alice')
-  const code = await mailedCode(h, 'alice')
-  t.equal(h.sink.mails[0]?.text, `undefined\n${code}\n`)
+  await h.post('send-reset-password-code', { login: 'alice' }, { 'accept-language': 'fr' })
+  const [mail] = await h.sink.waitForMails(1)
+  const code = codeFrom(mail!)
+  t.equal(mail?.text, `fr\n${code}\n`, 'the template has the locale of the request')
+  t.equal(mail?.headers.get('reply-to') === undefined, false)
+  t.equal((await h.post('reset-password-with-code', { login: 'alice', code, password: NEW_PASSWORD }, { 'accept-language': 'fr' })).statusCode, 200)
 })
 
 t.test('send-reset-password-code answers the same for an unknown login and mails nothing', async (t) => {
