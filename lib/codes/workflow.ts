@@ -5,7 +5,6 @@ import type { CodeSettings } from './options.js'
 import type { ResetPasswordUser } from '../users/adapter.js'
 import type { MailJob } from '../mail/queue.js'
 import { eligible, fromStore, STAND_IN, type Workflow } from '../reset-password.js'
-import { loginKey } from '../rate-limit.js'
 import { deriveCode } from './derive.js'
 import { defaultCodeTemplate } from './template.js'
 import { InvalidCodeError, InvalidSignatureError, ServiceUnavailableError } from '../errors.js'
@@ -41,8 +40,9 @@ export function createCodeWorkflow (settings: Settings, codes: CodeSettings, wor
   // an account looks up (never marked) and 'rehearsal' what its rehearsed mail marks (never looked up).
   const markKey = (user: ResetPasswordUser | null, period: number): string => `code:mark:${period}:${user === null ? 'none' : `user:${user.id}`}`
   // With a keyed digest of the password hash: a new password starts a new count, and the store learns nothing of the hash.
-  const attemptsKey = (user: ResetPasswordUser | null, login: string, period: number): string => user === null
-    ? `code:attempts:${period}:login:${loginKey(login)}`
+  // Logins without an account share one count, so guessing at them adds no keys to the store.
+  const attemptsKey = (user: ResetPasswordUser | null, period: number): string => user === null
+    ? `code:attempts:${period}:none`
     : `code:attempts:${period}:${createHmac('sha256', codes.key).update(user.passwordHash).digest('base64url').slice(0, 22)}:user:${user.id}`
 
   async function fromSharedStore<T> (query: () => Promise<T>): Promise<T> {
@@ -79,9 +79,9 @@ export function createCodeWorkflow (settings: Settings, codes: CodeSettings, wor
    * previous period's. Every try counts, before the comparison, so parallel guesses cannot overtake the count:
    * per account (maxAttempts a period) and, for tries at a live code, across all accounts (codes.guessBudget).
    */
-  async function check (user: ResetPasswordUser | null, login: string, code: string, period: number): Promise<boolean> {
+  async function check (user: ResetPasswordUser | null, code: string, period: number): Promise<boolean> {
     const [current, previous] = await Promise.all([store.has(markKey(user, period)), store.has(markKey(user, period - 1))])
-    const attempts = await store.hit(attemptsKey(user, login, period), periodMs)
+    const attempts = await store.hit(attemptsKey(user, period), periodMs)
     const open = user !== null && (current || previous) && attempts <= codes.maxAttempts
     const guesses = await store.hit(`code:${open ? 'guesses' : 'idle'}:${period}`, periodMs)
     const expected = deriveCode(codes.key, user ?? STAND_IN, current ? period : period - 1, codes.digits)
@@ -103,7 +103,7 @@ export function createCodeWorkflow (settings: Settings, codes: CodeSettings, wor
       // A login may find several accounts (a username of one, the e-mail of another): the code must be one of theirs.
       let user: ResetPasswordUser | null = null
       for (const candidate of found.length > 0 ? found : [null]) {
-        if (await fromSharedStore(async () => await check(candidate, login, given, period))) {
+        if (await fromSharedStore(async () => await check(candidate, given, period))) {
           user = candidate
           break
         }
