@@ -49,7 +49,7 @@ test('event listeners receive typed payloads', () => {
   app.resetPassword.off('mailFailed', (event) => {
     expect(event.error).type.toBe<Error>()
   })
-  expect<MailKind>().type.toBe<'link' | 'changed-notice' | 'unknown-account-notice'>()
+  expect<MailKind>().type.toBe<'link' | 'code' | 'changed-notice' | 'unknown-account-notice'>()
 })
 
 test('listeners chain, and unknown events or mistyped listeners are rejected', () => {
