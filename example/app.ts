@@ -9,6 +9,8 @@ import { adminRoutes } from './admin.js'
 export interface ExampleOptions {
   /** The SQLite file. */
   readonly database: string
+  /** Delete the SQLite file first, so the demo user has its first password again. */
+  readonly freshDatabase?: boolean
   /** Where the frontend's reset page is served; the mailed link points there. */
   readonly publicUrl: string
   /** SMTP URL; without it, mail is printed to the console. */
@@ -29,7 +31,8 @@ export interface ExampleOptions {
  */
 export async function buildExample (options: ExampleOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false })
-  const db = await openDatabase(options.database)
+  // The demo user's password is hashed as the plugin will hash a new one.
+  const db = await openDatabase(options.database, { fresh: options.freshDatabase === true, hash: options.plugin?.password?.hash })
   app.addHook('onClose', async () => { await db.destroy() })
   const print = options.print ?? ((text: string) => { console.log(text) })
 

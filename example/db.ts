@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql, type Generated } from 'kysely'
 import { hashPassword } from '../lib/index.js'
@@ -19,8 +20,19 @@ export interface ExampleDB {
 
 export const DEMO_USER = { username: 'demo', email: 'demo@example.com', password: 'demo-password-1' } as const
 
-/** Opens (creating if needed) the SQLite file, migrates it and adds the demo user once. */
-export async function openDatabase (file: string): Promise<Kysely<ExampleDB>> {
+export interface OpenOptions {
+  /** Delete the file first. */
+  readonly fresh?: boolean
+  /** Hashes the demo user's password; the plugin's default hasher unless the app uses another. */
+  readonly hash?: (password: string) => Promise<string>
+}
+
+/**
+ * Opens (creating if needed) the SQLite file, migrates it and adds the demo user once. With
+ * `fresh`, the file is deleted first: the demo starts over with the demo user's first password.
+ */
+export async function openDatabase (file: string, options: OpenOptions = {}): Promise<Kysely<ExampleDB>> {
+  if (options.fresh === true) await rm(file, { force: true })
   const db = new Kysely<ExampleDB>({ dialect: new SqliteDialect({ database: new Database(file) }) })
   await db.schema.createTable('users').ifNotExists()
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
@@ -40,7 +52,7 @@ export async function openDatabase (file: string): Promise<Kysely<ExampleDB>> {
     await db.insertInto('users').values({
       username: DEMO_USER.username,
       email: DEMO_USER.email,
-      password_hash: await hashPassword(DEMO_USER.password)
+      password_hash: await (options.hash ?? hashPassword)(DEMO_USER.password)
     }).execute()
   }
   return db

@@ -48,7 +48,11 @@ export const pages: FastifyPluginAsync = async (app) => {
   for (const [url, file] of Object.entries(PAGES)) {
     const body = await readFile(new URL(file, root))
     const type = TYPES[extname(file)] as string
-    app.get(url, { logSerializers }, async (_request, reply) => await reply.headers(HEADERS).type(type).send(body))
+    // A page answers with and without its trailing slash (as the plugin's routes do): a link typed or
+    // cut short still opens it. Served, not redirected, so a reset link's query never travels twice.
+    for (const path of url.endsWith('/') ? [url, url.slice(0, -1)] : [url]) {
+      app.get(path, { logSerializers }, async (_request, reply) => await reply.headers(HEADERS).type(type).send(body))
+    }
   }
   app.get('/', async (_request, reply) => await reply.redirect('/login/'))
 }

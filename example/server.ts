@@ -1,13 +1,9 @@
 import { buildExample } from './app.js'
+import { exampleConfig, startMessage } from './config.js'
+import { closeOnSignals } from './shutdown.js'
 
-const port = Number(process.env.PORT ?? 3000)
-const app = await buildExample({
-  database: process.env.DATABASE ?? 'example.sqlite',
-  publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}/`,
-  smtpUrl: process.env.SMTP_URL,
-  secret: process.env.RESET_SECRET,
-  adminToken: process.env.ADMIN_TOKEN,
-  logger: { level: 'info' }
-})
-await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' })
-app.log.info(`open http://localhost:${port}/forgot-password/ and ask a link for "demo"; log in at http://localhost:${port}/login/`)
+const config = exampleConfig(process.env)
+const app = await buildExample(config.app)
+void closeOnSignals(app)
+await app.listen({ port: config.port, host: config.host })
+for (const line of startMessage(config)) app.log.info(line)

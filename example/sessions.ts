@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Kysely } from 'kysely'
-import { verifyPassword } from '../lib/index.js'
+import { verifyPassword, type ResetPasswordUser } from '../lib/index.js'
 import type { ExampleDB } from './db.js'
+
+/** The active user among `candidates` whose password is `password`. */
+async function signIn (candidates: readonly ResetPasswordUser[], password: string): Promise<ResetPasswordUser | undefined> {
+  for (const user of candidates) {
+    if (user.isActive && await verifyPassword(password, user.passwordHash)) return user
+  }
+  return undefined
+}
 
 /**
  * A minimal login for the example: it proves that a reset password works, and shows the
@@ -24,12 +32,12 @@ export const sessionRoutes: FastifyPluginAsync<{ db: Kysely<ExampleDB> }> = asyn
     }
   }, async (request, reply) => {
     const { login, password } = request.body
-    const user = await db.selectFrom('users').selectAll().where((eb) => eb.or([eb('username', '=', login), eb('email', '=', login)])).executeTakeFirst()
-    if (user === undefined || user.is_active !== 1 || !await verifyPassword(password, user.password_hash)) {
-      return await reply.code(401).send({ detail: 'Wrong login or password' })
-    }
+    // The plugin's own user adapter finds the user, so a login matches here exactly as it does for
+    // send-link: usernames as typed, e-mail addresses after NFKC and Unicode case folding.
+    const user = await signIn(await app.resetPassword.users.findByLogin(login), password)
+    if (user === undefined) return await reply.code(401).send({ detail: 'Wrong login or password' })
     const session = randomBytes(24).toString('base64url')
-    await db.insertInto('sessions').values({ id: session, user_id: user.id, created_at: Date.now() }).execute()
+    await db.insertInto('sessions').values({ id: session, user_id: Number(user.id), created_at: Date.now() }).execute()
     return { detail: 'Logged in', session }
   })
 }

@@ -2,7 +2,7 @@
 import { createError } from '@fastify/error'
 
 // The error catalog: every error the plugin throws, with its stable code and HTTP status.
-// Codes are public API (documented in the README); never rename one.
+// Codes are public API (documented in docs/http-api.md); never rename one.
 
 // @fastify/error types the arguments of an error it is not told about as `any`; these take none.
 function plainError<C extends string, S extends number> (code: C, message: string, statusCode: S) {

@@ -82,7 +82,7 @@ export interface ResetPasswordOptions {
   /**
    * `'django-rest-registration'` answers as django-rest-registration 0.9 does (bodies, status codes,
    * form-encoded requests) and takes its defaults for `period` (1 day), `oneTimeUse` (false) and
-   * `failWhenUserNotFound` (true). See the README, "Taking over from django-rest-registration".
+   * `failWhenUserNotFound` (true). See docs/migrating-from-django-rest-registration.md.
    */
   readonly compat?: 'django-rest-registration'
   /**

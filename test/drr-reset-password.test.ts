@@ -2,7 +2,7 @@
 // (tests/unit_tests/api/views/reset_password/test_reset_password.py), ported to the plugin's compat
 // mode, each titled after the upstream test. Not ported: the tests of settings the plugin has no
 // counterpart for (USER_VERIFICATION_ID_FIELD, RESET_PASSWORD_VERIFICATION_ENABLED); see
-// the README, "Taking over from django-rest-registration". Upstream signs with ResetPasswordSigner directly; here links
+// docs/migrating-from-django-rest-registration.md. Upstream signs with ResetPasswordSigner directly; here links
 // come from the plugin's own signer, and a fixture made by drr itself checks djangoSigner.
 import { vectors, type Vector } from './helpers/drr-vectors.js'
 import t, { type Test } from 'tap'

@@ -2,7 +2,7 @@
 // (tests/unit_tests/api/views/reset_password/test_send_reset_password_link.py), ported to the
 // plugin's compat mode, each titled after the upstream test. Not ported: the tests of settings the
 // plugin has no counterpart for (USER_VERIFICATION_ID_FIELD, RESET_PASSWORD_VERIFICATION_ENABLED,
-// the deprecated serializer class); the README, "Taking over from django-rest-registration" says what replaces them.
+// the deprecated serializer class); docs/migrating-from-django-rest-registration.md says what replaces them.
 import t, { type Test } from 'tap'
 import resetPassword, { kyselyUsers, type ResetPasswordOptions, type UserAdapter } from '../lib/index.js'
 import { buildApp, PREFIX, SECRET, VERIFICATION_URL, type TestApp, type TestUser } from './helpers/app.js'

@@ -2,52 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import t, { type Test } from 'tap'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import type { Kysely } from 'kysely'
-import { buildExample, type ExampleOptions } from '../example/app.js'
-import { DEMO_USER, openDatabase, type ExampleDB } from '../example/db.js'
+import t from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
+import { DEMO_USER, openDatabase } from '../example/db.js'
+import { verifyPassword } from '../lib/index.js'
 import { cheapHash } from './helpers/app.js'
-import { linkFrom, startSmtpSink, type SmtpSink } from './helpers/smtp.js'
+import { linkFrom } from './helpers/smtp.js'
+import { example, type Example } from './helpers/example.js'
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef'
 const NEW_PASSWORD = 'correct horse battery staple 42'
-
-interface Example {
-  readonly app: FastifyInstance
-  readonly sink: SmtpSink
-  /** A second connection to the example's SQLite file, to look at and add rows. */
-  readonly db: Kysely<ExampleDB>
-  post (url: string, body: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>
-}
-
-/** The example app on a fresh SQLite file, mailing to a real SMTP sink; closed in teardown. */
-async function example (t: Test, options: Partial<ExampleOptions> = {}): Promise<Example> {
-  const dir = await mkdtemp(join(tmpdir(), 'fastify-reset-password-example-'))
-  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  const sink = await startSmtpSink(t)
-  const database = join(dir, 'example.sqlite')
-  const app = await buildExample({
-    database,
-    publicUrl: 'http://127.0.0.1:3000/',
-    smtpUrl: sink.url,
-    secret: 'example-secret-for-tests-0123456789abcdef',
-    logger: false,
-    plugin: { password: { hash: cheapHash }, rateLimit: false },
-    ...options
-  })
-  t.teardown(async () => { await app.close() })
-  const db = await openDatabase(database)
-  t.teardown(async () => { await db.destroy() })
-  return {
-    app,
-    sink,
-    db,
-    async post (url, body, headers = {}) {
-      return await app.inject({ method: 'POST', url, headers, payload: body as object })
-    }
-  }
-}
 
 const login = async (h: Example, password: string): Promise<LightMyRequestResponse> =>
   await h.post('/api/v1/accounts/login', { login: DEMO_USER.username, password })
@@ -60,10 +24,13 @@ t.test('the pages are served with a strict content security policy and no referr
   const types = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml' }
   const pages = {
     '/reset-password/': types.html,
+    '/reset-password': types.html,
     '/reset-password/reset-password.js': types.js,
     '/forgot-password/': types.html,
+    '/forgot-password': types.html,
     '/forgot-password/forgot-password.js': types.js,
     '/login/': types.html,
+    '/login': types.html,
     '/login/login.js': types.js,
     '/assets/api.js': types.js,
     '/assets/status.js': types.js,
@@ -95,8 +62,18 @@ t.test('the pages hold no inline script, inline style or address on another orig
 
 t.test('nothing outside the list of pages is served', async (t) => {
   const { app } = await example(t)
-  for (const url of ['/reset-password/../pages.ts', '/reset-password/..%2fpages.ts', '/assets/%2e%2e/app.ts', '/assets/', '/public/login/index.html', '/example/app.ts', '/reset-password']) {
+  for (const url of ['/reset-password/../pages.ts', '/reset-password/..%2fpages.ts', '/assets/%2e%2e/app.ts', '/assets/', '/public/login/index.html', '/example/app.ts', '/assets', '/reset-password/reset-password.js/']) {
     t.equal((await app.inject({ url })).statusCode, 404, url)
+  }
+})
+
+t.test('a page answers the same with and without its trailing slash, the query kept for its script', async (t) => {
+  const { app } = await example(t)
+  for (const page of ['/reset-password', '/forgot-password', '/login']) {
+    const withSlash = await app.inject({ url: `${page}/` })
+    const without = await app.inject({ url: `${page}?user_id=1&timestamp=1767225600&signature=s` })
+    t.equal(without.statusCode, 200, page)
+    t.equal(without.body, withSlash.body, `${page} serves the page itself, not a redirect`)
   }
 })
 
@@ -144,6 +121,36 @@ t.test('the login refuses an unknown login and a wrong password alike', async (t
   const wrong = await login(h, 'not-the-password')
   t.equal(unknown.statusCode, 401)
   t.same(unknown.json(), wrong.json())
+})
+
+t.test('the login matches an e-mail address whatever its case, as send-link does, and a username exactly', async (t) => {
+  const h = await example(t)
+  for (const login of [DEMO_USER.email, 'Demo@Example.COM', 'DEMO@EXAMPLE.COM']) {
+    t.equal((await h.post('/api/v1/accounts/login', { login, password: DEMO_USER.password })).statusCode, 200, login)
+  }
+  t.equal((await h.post('/api/v1/accounts/login', { login: 'DEMO', password: DEMO_USER.password })).statusCode, 401, 'usernames are exact')
+  t.equal((await h.post('/api/v1/accounts/login', { login: `${DEMO_USER.email} `, password: DEMO_USER.password })).statusCode, 401, 'nothing is trimmed')
+})
+
+t.test('the login refuses an inactive user, even with the right password', async (t) => {
+  const h = await example(t)
+  await h.db.insertInto('users').values({ username: 'gone', email: 'gone@example.com', password_hash: await cheapHash('gone-password-1'), is_active: 0 }).execute()
+  t.equal((await h.post('/api/v1/accounts/login', { login: 'gone', password: 'gone-password-1' })).statusCode, 401)
+})
+
+t.test('a fresh database gives the demo user its first password again', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-reset-password-example-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const database = join(dir, 'example.sqlite')
+  const first = await openDatabase(database, { hash: cheapHash })
+  await first.updateTable('users').set({ password_hash: await cheapHash(NEW_PASSWORD) }).execute()
+  await first.destroy()
+  const kept = await openDatabase(database, { hash: cheapHash })
+  t.ok(await verifyPassword(NEW_PASSWORD, (await kept.selectFrom('users').select('password_hash').executeTakeFirstOrThrow()).password_hash), 'kept without fresh')
+  await kept.destroy()
+  const fresh = await openDatabase(database, { fresh: true, hash: cheapHash })
+  t.teardown(async () => { await fresh.destroy() })
+  t.ok(await verifyPassword(DEMO_USER.password, (await fresh.selectFrom('users').select('password_hash').executeTakeFirstOrThrow()).password_hash), 'the demo password again')
 })
 
 t.test('an admin sends a user a reset link by id', async (t) => {

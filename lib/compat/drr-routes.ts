@@ -28,7 +28,7 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
   const limits = await rateLimits(app, settings.rateLimit)
   const handle = handlers(settings, workflow, settings.failWhenUserNotFound ? SENT : SENT_IF_FOUND)
 
-  // DRF's default parsers: JSON and form-encoded. Multipart is not taken (see the README, "Taking over from django-rest-registration").
+  // DRF's default parsers: JSON and form-encoded. Multipart is not taken (see docs/migrating-from-django-rest-registration.md).
   // DRF reads an empty body as no data, so each field is then reported missing.
   useStrictJson(app, BODY_LIMIT, () => ({}))
   // Of repeated keys the last counts, as QueryDict.get in Django.
