@@ -5,6 +5,7 @@ import * as peer from './scenarios/peer.js'
 import * as postgres from './scenarios/postgres.js'
 import * as reset from './scenarios/reset.js'
 import * as sendLink from './scenarios/send-link.js'
+import * as sendCode from './scenarios/send-code.js'
 import * as smtp from './scenarios/smtp.js'
 
 // `npm run bench` runs every scenario; `npm run bench:<name>` (or `node --import tsx bench/run.ts <name>...`) some.
@@ -17,6 +18,7 @@ interface Scenario {
 
 const scenarios: Readonly<Record<string, Scenario>> = {
   'send-link': sendLink,
+  'send-code': sendCode,
   smtp,
   reset,
   postgres,

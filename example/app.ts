@@ -45,6 +45,8 @@ export async function buildExample (options: ExampleOptions): Promise<FastifyIns
     ...(options.smtpUrl === undefined
       ? { deliver: (message) => { print(`\n--- mail to ${message.to}: ${message.subject}\n${message.text}`) } }
       : { mail: { transport: options.smtpUrl, from: 'no-reply@example.com' } }),
+    // The forgot page offers "Send me a code instead", and /reset-with-code/ takes it.
+    codes: true,
     ...options.plugin
   })
   await app.register(sessionRoutes, { db })

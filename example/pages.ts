@@ -7,6 +7,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 const PAGES: Readonly<Record<string, string>> = {
   '/reset-password/': 'reset-password/index.html',
   '/reset-password/reset-password.js': 'reset-password/reset-password.js',
+  '/reset-with-code/': 'reset-with-code/index.html',
+  '/reset-with-code/reset-with-code.js': 'reset-with-code/reset-with-code.js',
   '/forgot-password/': 'forgot-password/index.html',
   '/forgot-password/forgot-password.js': 'forgot-password/forgot-password.js',
   '/login/': 'login/index.html',

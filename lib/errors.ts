@@ -26,6 +26,10 @@ export const SignatureExpiredError = plainError('FST_RESET_PASSWORD_SIGNATURE_EX
 export const PasswordMismatchError = plainError('FST_RESET_PASSWORD_PASSWORD_MISMATCH', "Passwords don't match", 400)
 export const InvalidPasswordError = plainError('FST_RESET_PASSWORD_INVALID_PASSWORD', 'The password does not meet the password policy', 400)
 
+// --- reset-password-with-code ---
+// One error for a wrong, expired, used, locked-out or unknown-login code: which one it was is the oracle an attacker wants.
+export const InvalidCodeError = plainError('FST_RESET_PASSWORD_INVALID_CODE', 'Invalid or expired code', 400)
+
 // --- Both routes ---
 // Valid JSON, but an object names a key twice: which value counts would depend on the parser.
 export const DuplicateKeyError = plainError('FST_RESET_PASSWORD_DUPLICATE_KEY', 'The JSON body names a key more than once', 400)

@@ -4,7 +4,7 @@ import type { ResetPasswordUser } from './users/adapter.js'
 import type { MailMessage } from './mail/templates.js'
 
 /** Why a mail was queued. */
-export type MailKind = 'link' | 'changed-notice' | 'unknown-account-notice'
+export type MailKind = 'link' | 'code' | 'changed-notice' | 'unknown-account-notice'
 
 /**
  * Why a mail was given up on: `permanent`, the server refused it for good (SMTP 5xx); `exhausted`,
@@ -17,6 +17,11 @@ export type MailFailureReason = 'permanent' | 'exhausted' | 'closed'
 export interface ResetPasswordEvents {
   /** A link was signed for a user (before its mail is built). The link is a secret: do not log it. */
   linkCreated: [{ readonly user: ResetPasswordUser, readonly link: string, readonly expiresAt: Date }]
+  /**
+   * A reset code was derived for a user (before its mail is built; only with the `codes` option). The code is a
+   * secret that resets the password: never log it or send it anywhere but to the user.
+   */
+  codeCreated: [{ readonly user: ResetPasswordUser, readonly code: string, readonly expiresAt: Date }]
   /** A mail was handed to the transport (or the `deliver` function) successfully. `user` is null for an unknown-account notice. */
   mailSent: [{ readonly user: ResetPasswordUser | null, readonly kind: MailKind, readonly message: MailMessage, readonly attempts: number }]
   /** A mail was given up on: permanent failure, attempts exhausted, or the app closed first (see `reason`). */

@@ -23,7 +23,8 @@ const plugin: FastifyPluginAsync<ResetPasswordOptions> = async (fastify, options
 
 /**
  * The password-reset workflow of django-rest-registration, for Fastify: `POST {prefix}/send-reset-password-link`
- * and `POST {prefix}/reset-password`.
+ * and `POST {prefix}/reset-password`, and with the `codes` option `POST {prefix}/send-reset-password-code` and
+ * `POST {prefix}/reset-password-with-code`.
  *
  * @example
  * ```ts
@@ -46,6 +47,8 @@ export type { LinkSigner, SignedUser, SignerFactory } from './signer/signer.js'
 export type { DjangoSignerOptions } from './signer/django.js'
 export type { ResetLinks, ResetLinkParams, LinkStatus } from './link.js'
 export type { ResetPasswordEvents, ResetPasswordListener, MailKind, MailFailureReason } from './events.js'
+export type { CodeOptions } from './codes/options.js'
+export type { CodeMailData, CodeTemplate } from './codes/template.js'
 export type { MailMessage, MailContent, LinkMailData, NoticeMailData, UnknownAccountMailData, LinkTemplate, NoticeTemplate, UnknownAccountTemplate } from './mail/templates.js'
 export type { QueueOptions, QueueStats } from './mail/queue.js'
 export type { Producer, DurableJob, LinkRequestJob, ChangedNoticeJob } from './producer.js'
@@ -60,4 +63,5 @@ export { kyselyUsers } from './users/kysely.js'
 export { hashPassword, verifyPassword } from './password/hash.js'
 export { createPasswordPolicy } from './password/policy.js'
 export { escapeHtml, defaultLinkTemplate, defaultChangedNotice, defaultUnknownAccountNotice } from './mail/templates.js'
+export { defaultCodeTemplate } from './codes/template.js'
 export * as errors from './errors.js'

@@ -15,6 +15,8 @@ import type { SharedStore } from './store/shared-store.js'
 import { memoryStore } from './store/memory.js'
 import { redisStore } from './store/redis.js'
 import { boundedStore } from './store/bounded.js'
+import type { CodeTemplate } from './codes/template.js'
+import { resolveCodes, type CodeOptions, type CodeSettings } from './codes/options.js'
 
 /** Anything `nodemailer.createTransport` takes (a URL or options object), or a ready Transporter. */
 export type MailTransport = string | Record<string, unknown> | Transporter<unknown>
@@ -27,6 +29,8 @@ export interface MailOptions {
   readonly replyTo?: string
   /** Builds the reset-link mail; defaults to a short English message. */
   readonly linkTemplate?: LinkTemplate
+  /** Builds the reset-code mail (with the `codes` option); defaults to a short English message. */
+  readonly codeTemplate?: CodeTemplate
   /** Builds the "your password was changed" notice; `false` sends none. */
   readonly changedNotice?: NoticeTemplate | false
   /**
@@ -103,6 +107,11 @@ export interface ResetPasswordOptions {
    * `failWhenUserNotFound` (true). See docs/migrating-from-django-rest-registration.md.
    */
   readonly compat?: 'django-rest-registration'
+  /**
+   * Reset by a code typed into the app (`send-reset-password-code`, `reset-password-with-code`), beside the link.
+   * Off by default; needs `secret`; not with `compat`. See docs/reset-codes.md.
+   */
+  readonly codes?: true | CodeOptions
   /** With `compat`: the send-link field is `email` instead of `login` (drr's SEND_RESET_PASSWORD_LINK_SERIALIZER_USE_EMAIL). */
   readonly useEmail?: boolean
 }
@@ -134,6 +143,8 @@ export interface Settings {
   readonly now: () => number
   readonly compat: 'django-rest-registration' | undefined
   readonly useEmail: boolean
+  /** Undefined unless the `codes` option is set. */
+  readonly codes: CodeSettings | undefined
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -192,7 +203,7 @@ function mail (value: unknown, deliver: unknown): { mail: MailOptions | undefine
   if (typeof options !== 'object' || options === null) fail('mail', 'must be an object')
   if (typeof options.from !== 'string' || options.from === '') fail('mail.from', 'must be a sender address')
   if (deliver === undefined && options.transport === undefined) fail('mail.transport', 'is required unless a deliver function is given')
-  for (const name of ['linkTemplate', 'locale'] as const) {
+  for (const name of ['linkTemplate', 'codeTemplate', 'locale'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') fail(`mail.${name}`, 'must be a function')
   }
   if (options.changedNotice !== undefined && options.changedNotice !== false && typeof options.changedNotice !== 'function') {
@@ -288,6 +299,7 @@ export function resolveOptions (options: ResetPasswordOptions): Settings {
     queue: queue(options.queue),
     producer: producer(options.producer),
     now,
-    ...wire
+    ...wire,
+    codes: resolveCodes(options.codes, wire.compat, options.codes === undefined || options.secret === undefined ? undefined : secrets(options.secret)[0])
   }
 }

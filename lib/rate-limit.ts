@@ -106,9 +106,12 @@ export interface RouteLimits {
 export interface Limits {
   readonly sendLink: RouteLimits
   readonly resetPassword: RouteLimits
+  /** reset-password-with-code: the per-IP bucket of reset-password, and `resetPassword.perUser` per (login, IP). */
+  readonly resetWithCode: RouteLimits
 }
 
-const none: Limits = { sendLink: { onRequest: [], preHandler: [] }, resetPassword: { onRequest: [], preHandler: [] } }
+const open: RouteLimits = { onRequest: [], preHandler: [] }
+const none: Limits = { sendLink: open, resetPassword: open, resetWithCode: open }
 
 /**
  * The limiter hooks of both routes. Reuses the app's @fastify/rate-limit registration (and so its store)
@@ -147,14 +150,19 @@ export async function rateLimits (instance: FastifyInstance, settings: RateLimit
   // IPv6 clients are counted per /64, as @fastify/rate-limit's own key does: one host usually holds a whole /64.
   const ip = (request: FastifyRequest): string => normalizeIP(request.ip)
   const body = (request: FastifyRequest): Record<string, unknown> => request.body as Record<string, unknown>
+  const resetPerIp = limiter('reset:ip', settings.resetPerIp, ip)
   return {
     sendLink: {
       onRequest: [limiter('send-link:ip', settings.sendLinkPerIp, ip)],
       preHandler: [limiter('send-link:login', settings.sendLinkPerLogin, (request) => loginKey(body(request)['login'] as string))]
     },
     resetPassword: {
-      onRequest: [limiter('reset:ip', settings.resetPerIp, ip)],
+      onRequest: [resetPerIp],
       preHandler: [limiter('reset:user', settings.resetPerUser, (request) => `${String(body(request)['user_id'])}:${ip(request)}`)]
+    },
+    resetWithCode: {
+      onRequest: [resetPerIp],
+      preHandler: [limiter('code:login', settings.resetPerUser, (request) => `${loginKey(body(request)['login'] as string)}:${ip(request)}`)]
     }
   }
 }

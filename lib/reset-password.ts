@@ -8,7 +8,7 @@ import { ResetPasswordEmitter, type ResetPasswordEvents, type ResetPasswordListe
 import { MailQueue, type MailJob, type QueueStats } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
 import { createComposer } from './mail/compose.js'
-import { createLinkRequests, eligible } from './mail/link-requests.js'
+import { createLinkRequests, eligible, type MailFlow } from './mail/link-requests.js'
 import { bounded, fromStore } from './store.js'
 import { accountCap } from './rate-limit.js'
 import { BREACHED, createBreachedCheck } from './password/breached.js'
@@ -71,6 +71,13 @@ export interface Workflow {
   /** Checks the policy, stores the new hash if the link is still unused, emits passwordReset, sends the notice. */
   reset (user: ResetPasswordUser, password: string, confirm: string | undefined, locale: string | undefined): Promise<void>
   close (): Promise<void>
+  /**
+   * What requestLinks does in process, with another flow's mail (lib/codes): the same lookup,
+   * per-account cap, rehearsal and unknown-account notice, and the one queue.
+   */
+  requestMail (login: string, locale: string | undefined, flow: MailFlow): Promise<boolean>
+  /** The emitter behind `api.on`, for those flows' own events. */
+  readonly events: ResetPasswordEmitter
 }
 
 // Verified against when the user does not exist, so an unknown id costs the same HMAC as a known one.
@@ -173,6 +180,10 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
     async close () {
       await queue.close()
       sender.close()
-    }
+    },
+    async requestMail (login, locale, flow) {
+      return await requests.request(login, locale, push, flow)
+    },
+    events
   }
 }

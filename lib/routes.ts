@@ -2,12 +2,15 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Settings } from './options.js'
 import type { Workflow } from './reset-password.js'
-import { rateLimits } from './rate-limit.js'
+import { rateLimits, type RouteLimits } from './rate-limit.js'
 import { errorHandler } from './error-handler.js'
 import { hidden, resetPasswordSchema, sendLinkSchema, verifyLinkSchema, type Detail } from './schemas.js'
 import { handlers } from './handlers.js'
 import { useStrictJson } from './json.js'
 import { validatorCompiler } from './validator.js'
+import { createCodeWorkflow } from './codes/workflow.js'
+import { codeHandlers } from './codes/handlers.js'
+import { resetWithCodeSchema, sendCodeSchema } from './codes/schemas.js'
 
 export interface RoutesOptions {
   readonly settings: Settings
@@ -17,7 +20,7 @@ export interface RoutesOptions {
 // Small: the largest valid body is a 4096-character password plus three short fields.
 export const BODY_LIMIT = 32 * 1024
 
-// Sent on every reply of both routes, errors included: nothing here may be cached, and the
+// Sent on every reply of every route, errors included: nothing here may be cached, and the
 // frontend page's address (which holds the signature) must not leak onwards.
 export const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -27,7 +30,16 @@ export const SECURITY_HEADERS = {
 
 export const SENT: Detail = { detail: 'If the login belongs to an account, a reset link was sent to its e-mail address' }
 
-/** Both routes, in an encapsulated context: their parser, validator and error handler stay theirs. */
+/** One route: registered at `url` and at its trailing-slash twin, which the OpenAPI document leaves out. */
+interface Route {
+  readonly url: string
+  readonly schema: { readonly body: object }
+  readonly limits: RouteLimits
+  // `never`: each handler names the body shape it relies on, which `schema` has checked before it runs.
+  readonly handler: (request: FastifyRequest, body: never) => Promise<Detail>
+}
+
+/** Every route, in an encapsulated context: their parser, validator and error handler stay theirs. */
 export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settings, workflow }) => {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>()
   const limits = await rateLimits(app as unknown as FastifyInstance, settings.rateLimit, settings.storeTimeout)
@@ -39,32 +51,29 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
   app.setErrorHandler(errorHandler)
   app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })
 
-  for (const url of ['/send-reset-password-link', '/send-reset-password-link/']) {
-    app.post(url, {
-      bodyLimit: BODY_LIMIT,
-      schema: url.endsWith('/') ? hidden(sendLinkSchema) : sendLinkSchema,
-      onRequest: limits.sendLink.onRequest,
-      preHandler: limits.sendLink.preHandler
-    }, async (request) => await handle.sendLink(request, request.body))
+  const table: Route[] = [
+    { url: '/send-reset-password-link', schema: sendLinkSchema, limits: limits.sendLink, handler: handle.sendLink },
+    { url: '/reset-password', schema: resetPasswordSchema(settings.passwordConfirm), limits: limits.resetPassword, handler: handle.resetPassword },
+    // reset-password's limiters, so their buckets: checking a link first adds no guesses against it.
+    { url: '/verify-reset-password-link', schema: verifyLinkSchema, limits: limits.resetPassword, handler: async (_request, body) => await handle.verifyLink(body) }
+  ]
+  if (settings.codes !== undefined) {
+    const code = codeHandlers(settings, createCodeWorkflow(settings, settings.codes, workflow, app.log))
+    table.push(
+      // One per-login bucket with send-link: asking for a code instead of a link does not double the mail a login can get.
+      { url: '/send-reset-password-code', schema: sendCodeSchema, limits: limits.sendLink, handler: code.sendCode },
+      { url: '/reset-password-with-code', schema: resetWithCodeSchema(settings.passwordConfirm), limits: limits.resetWithCode, handler: code.resetWithCode }
+    )
   }
 
-  const schema = resetPasswordSchema(settings.passwordConfirm)
-  for (const url of ['/reset-password', '/reset-password/']) {
-    app.post(url, {
-      bodyLimit: BODY_LIMIT,
-      schema: url.endsWith('/') ? hidden(schema) : schema,
-      onRequest: limits.resetPassword.onRequest,
-      preHandler: limits.resetPassword.preHandler
-    }, async (request) => await handle.resetPassword(request, request.body))
-  }
-
-  // reset-password's limiters, so their buckets: checking a link first adds no guesses against it.
-  for (const url of ['/verify-reset-password-link', '/verify-reset-password-link/']) {
-    app.post(url, {
-      bodyLimit: BODY_LIMIT,
-      schema: url.endsWith('/') ? hidden(verifyLinkSchema) : verifyLinkSchema,
-      onRequest: limits.resetPassword.onRequest,
-      preHandler: limits.resetPassword.preHandler
-    }, async (request) => await handle.verifyLink(request.body))
+  for (const route of table) {
+    for (const url of [route.url, `${route.url}/`]) {
+      app.post(url, {
+        bodyLimit: BODY_LIMIT,
+        schema: url.endsWith('/') ? hidden(route.schema) : route.schema,
+        onRequest: route.limits.onRequest,
+        preHandler: route.limits.preHandler
+      }, async (request) => await route.handler(request, request.body as never))
+    }
   }
 }

@@ -40,9 +40,9 @@ const Timestamp = Type.Union([
 
 // A generous cap for the schema; the password policy's own maximum (default 256 code points) is
 // checked before any hashing and answers with a reason code instead.
-const MAX_PASSWORD_UNITS = 4096
+export const MAX_PASSWORD_UNITS = 4096
 
-const EXAMPLE_PASSWORD = 'correct horse battery staple'
+export const EXAMPLE_PASSWORD = 'correct horse battery staple'
 const EXAMPLE_LINK = { user_id: '42', timestamp: '1767225600', signature: 'sTCK0Q58riwjVa006GHdg5ioyi9R0BJoEkkIxMQMSnA' }
 
 const Signature = Type.String({ minLength: 1, maxLength: 128, description: 'The signature query parameter of the link' })
@@ -112,14 +112,14 @@ function sample ({ error, reasons }: Outcome): ErrorReply {
 }
 
 /** ErrorReply for one status, its description listing every code it can carry. */
-function errorResponse (summary: string, outcomes: readonly Outcome[]) {
+export function errorResponse (summary: string, outcomes: readonly Outcome[]) {
   return Type.Object(ErrorReply.properties, {
     description: [`${summary} \`code\` is one of:`, ...outcomes.map(({ error, when }) => `- \`${error.code}\`: ${when}`)].join('\n'),
     examples: outcomes.map(sample)
   })
 }
 
-function malformed (validation: string): Outcome[] {
+export function malformed (validation: string): Outcome[] {
   return [
     { error: new errorCodes.FST_ERR_VALIDATION(validation), when: 'the body does not match the schema (nothing is coerced: a number where a string belongs is refused)' },
     { error: new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), when: 'the body is empty' },
@@ -129,20 +129,20 @@ function malformed (validation: string): Outcome[] {
   ]
 }
 
-const tooLarge = errorResponse('The body is too large.', [
+export const tooLarge = errorResponse('The body is too large.', [
   { error: new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), when: 'the body is over the routes\' limit (32 KiB)' }
 ])
-const unsupported = errorResponse('Only JSON is accepted, so that a cross-site form cannot post here.', [
+export const unsupported = errorResponse('Only JSON is accepted, so that a cross-site form cannot post here.', [
   { error: new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), when: 'the Content-Type is not application/json' }
 ])
-const rateLimited = errorResponse('Too many requests.', [
+export const rateLimited = errorResponse('Too many requests.', [
   { error: new RateLimitedError('1 minute'), when: 'a rate limit of the route was reached; the `retry-after` header gives the seconds to wait' }
 ])
-const unavailable = errorResponse('The user store did not answer; the reply is the same for every login.', [
+export const unavailable = errorResponse('The user store did not answer; the reply is the same for every login.', [
   { error: new ServiceUnavailableError(), when: 'the user adapter threw (database down or timed out)' }
 ])
 
-const TAGS = ['password reset']
+export const TAGS = ['password reset']
 
 /** The schema of `POST {prefix}/send-reset-password-link`. */
 export const sendLinkSchema = {

@@ -12,7 +12,7 @@ import t from 'tap'
 // into NODE_OPTIONS, so the command goes through `env -u`, which takes it out again.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const SCENARIOS = ['send-link', 'smtp', 'reset', 'postgres', 'peer', 'memory'] as const
+const SCENARIOS = ['send-link', 'send-code', 'smtp', 'reset', 'postgres', 'peer', 'memory'] as const
 const PEER_INSTALLED = existsSync(join(ROOT, 'bench/peers/node_modules/better-auth/package.json'))
 
 interface Result {

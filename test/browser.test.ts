@@ -8,6 +8,7 @@ import { buildExample } from '../example/app.js'
 import { DEMO_USER } from '../example/db.js'
 import { freePort, launchChromium } from './helpers/browser.js'
 import { linkFrom, startSmtpSink } from './helpers/smtp.js'
+import { codeFrom } from './helpers/codes.js'
 
 // Screenshots of every state, to be looked at; the folder is git-ignored.
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url))
@@ -229,5 +230,73 @@ t.test('a user resets a forgotten password in Chromium and logs in with it', asy
   t.ok(requests.length > 20, `${requests.length} requests were recorded`)
   t.same(elsewhere, [], 'no request leaves for another origin')
   t.same(referred, [], 'no request carries a Referer, nor the signature in any header')
+  t.same(problems, [], 'no console errors and no CSP violations')
+})
+
+t.test('a user resets a forgotten password with a mailed code in Chromium', async (t) => {
+  const browser = await launchChromium(t)
+  if (browser === null) return
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-reset-password-browser-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  await mkdir(ARTIFACTS, { recursive: true })
+  const sink = await startSmtpSink(t)
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const app = await buildExample({ database: join(dir, 'example.sqlite'), publicUrl: `${origin}/`, smtpUrl: sink.url })
+  t.teardown(async () => { await app.close() })
+  await app.listen({ port, host: '127.0.0.1' })
+
+  const context = await browser.newContext()
+  t.teardown(async () => { await context.close() })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('console', (message) => {
+    const expected = message.text().startsWith('Failed to load resource') && message.location().url.startsWith(`${origin}/api/`)
+    if (message.type() === 'error' && !expected) problems.push(`${message.text()} (${message.location().url})`)
+  })
+  page.on('pageerror', (error) => problems.push(error.message))
+  const screenshot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  }
+  const outcome = async (title: string): Promise<string> => {
+    await page.locator('#status h2', { hasText: title }).waitFor()
+    return await page.locator('#status').innerText()
+  }
+  const submit = async (code: string, password: string): Promise<void> => {
+    await page.getByLabel('Code from the e-mail').fill(code)
+    await page.getByLabel('New password', { exact: true }).fill(password)
+    await page.getByLabel('New password, again').fill(password)
+    await page.getByRole('button', { name: 'Change password' }).click()
+  }
+
+  await page.goto(`${origin}/forgot-password/`)
+  await page.getByLabel('Username or e-mail address').fill(DEMO_USER.username)
+  await screenshot('forgot-password-form')
+  await page.getByRole('button', { name: 'Send me a code instead' }).click()
+  await page.waitForURL(`${origin}/reset-with-code/`)
+  t.equal(await page.getByLabel('Username or e-mail address').inputValue(), DEMO_USER.username, 'the login is carried over')
+  t.equal(await page.evaluate(() => document.activeElement?.id), 'code', 'the code field has focus')
+  await screenshot('reset-with-code-form')
+  const [mail] = await sink.waitForMails(1)
+  const code = codeFrom(mail!)
+
+  await submit(code === '00000000' ? '11111111' : '00000000', NEW_PASSWORD)
+  t.match(await outcome('This code does not work'), /not changed/)
+  t.equal(await page.getByLabel('Code from the e-mail').getAttribute('aria-invalid'), 'true')
+  await screenshot('reset-with-code-wrong')
+
+  await submit(code, '12345678')
+  t.match(await outcome('Choose a different password'), /too common/)
+
+  await submit(`${code.slice(0, 4)} ${code.slice(4)}`, NEW_PASSWORD)
+  t.match(await outcome('Your password has been changed'), /log in with your new password/)
+  t.equal(await page.locator('#code-form').isHidden(), true)
+  await screenshot('reset-with-code-success')
+
+  await page.getByRole('link', { name: 'Log in', exact: true }).click()
+  await page.getByLabel('Username or e-mail address').fill(DEMO_USER.username)
+  await page.getByLabel('Password').fill(NEW_PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  t.match(await outcome('You are logged in'), /Your password works/)
   t.same(problems, [], 'no console errors and no CSP violations')
 })

@@ -8,6 +8,7 @@ import resetPassword, { kyselyUsers, type PasswordReason, type ResetPasswordOpti
 import { SENT } from '../lib/routes.js'
 import { LINK_VALID, RESET } from '../lib/handlers.js'
 import { resetPasswordSchema, sendLinkSchema, verifyLinkSchema } from '../lib/schemas.js'
+import { CODE_SENT, resetWithCodeSchema, sendCodeSchema } from '../lib/codes/schemas.js'
 import { cheapHash, NEW_PASSWORD, PREFIX, SECRET, VERIFICATION_URL } from './helpers/app.js'
 import { createUsersTable, insertUser, openDatabase } from './helpers/db.js'
 
@@ -35,6 +36,8 @@ const STATUSES = ['200', '400', '413', '415', '429', '503']
 const SEND_LINK = `${PREFIX}/send-reset-password-link`
 const RESET_PASSWORD = `${PREFIX}/reset-password`
 const VERIFY_LINK = `${PREFIX}/verify-reset-password-link`
+const SEND_CODE = `${PREFIX}/send-reset-password-code`
+const RESET_WITH_CODE = `${PREFIX}/reset-password-with-code`
 
 interface DocumentedApp {
   readonly app: FastifyInstance
@@ -175,7 +178,7 @@ t.test('each route documents every status it answers with, with examples of each
 })
 
 t.test('every example in the route schemas is valid against its own schema', async (t) => {
-  for (const schema of [sendLinkSchema, resetPasswordSchema(false), resetPasswordSchema(true), verifyLinkSchema]) {
+  for (const schema of [sendLinkSchema, resetPasswordSchema(false), resetPasswordSchema(true), verifyLinkSchema, sendCodeSchema, resetWithCodeSchema(false), resetWithCodeSchema(true)]) {
     const parts: Record<string, TSchema> = { body: schema.body, ...schema.response }
     for (const [part, partSchema] of Object.entries(parts)) {
       const examples: unknown = partSchema['examples']
@@ -229,4 +232,27 @@ t.test('a 503 from a failing user store is serialised with the response schema',
   t.equal(reply.statusCode, 503)
   t.ok(Value.Check(sendLinkSchema.response[503], reply.json()))
   t.equal(serialised.get(503), true)
+})
+
+t.test('with codes the OpenAPI document lists the two code routes with their bodies, statuses and error codes', async (t) => {
+  const delivered: string[] = []
+  const { app, addUser } = await documentedApp(t, { codes: true, deliver: (message) => { delivered.push(message.subject) } })
+  const document = openapi(app)
+  t.same(Object.keys(document.paths).sort(), [RESET_PASSWORD, RESET_WITH_CODE, SEND_CODE, SEND_LINK])
+  const sendCode = operation(document, SEND_CODE)
+  t.same(json(sendCode.requestBody?.content).schema.required, ['login'])
+  t.same(examplesOf(json(sendCode.responses['200']?.content)), [CODE_SENT])
+  const withCode = operation(document, RESET_WITH_CODE)
+  t.same(json(withCode.requestBody?.content).schema.required, ['login', 'code', 'password'])
+  t.same(examplesOf(json(withCode.responses['200']?.content)), [RESET])
+  for (const { responses } of [sendCode, withCode]) t.same(Object.keys(responses).sort(), STATUSES)
+  const codes = examplesOf(json(withCode.responses['400']?.content)).map((example) => (example as { code: string }).code)
+  t.same(codes.slice(5), ['FST_RESET_PASSWORD_INVALID_CODE', 'FST_RESET_PASSWORD_PASSWORD_MISMATCH', 'FST_RESET_PASSWORD_INVALID_PASSWORD'])
+  t.match(withCode.responses['400']?.description, '`FST_RESET_PASSWORD_INVALID_CODE`')
+  const wrong = await post(app, RESET_WITH_CODE, { login: 'alice@example.com', code: '12345678', password: NEW_PASSWORD })
+  t.ok(Value.Check(resetWithCodeSchema(false).response[400], wrong.json()), 'a 400 matches the schema')
+  await addUser()
+  t.same((await post(app, SEND_CODE, { login: 'alice@example.com' })).json(), CODE_SENT)
+  await app.close()
+  t.same(delivered, ['Your password reset code'], 'the code mail reaches a deliver function (no mail option)')
 })

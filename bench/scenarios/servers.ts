@@ -12,6 +12,7 @@ export type Db = 'sqlite' | 'postgres'
 
 export const SEND_LINK = '/api/v1/accounts/send-reset-password-link'
 export const RESET = '/api/v1/accounts/reset-password'
+export const SEND_CODE = '/api/v1/accounts/send-reset-password-code'
 
 interface Store {
   readonly env: Record<string, string>
@@ -50,6 +51,11 @@ export function baselineServer (db: Db, body: () => () => string): () => Promise
 /** The plugin's send-link route. */
 export function sendLinkServer (db: Db, body: () => () => string, options: ServerOptions = {}): () => Promise<Served> {
   return async () => ({ ...await start('servers/plugin.ts', db, options), path: SEND_LINK, body: body() })
+}
+
+/** The plugin's send-code route (the `codes` option is on in servers/plugin.ts). */
+export function sendCodeServer (db: Db, body: () => () => string): () => Promise<Served> {
+  return async () => ({ ...await start('servers/plugin.ts', db), path: SEND_CODE, body: body() })
 }
 
 /**

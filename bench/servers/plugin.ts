@@ -45,6 +45,8 @@ await app.register(resetPassword, {
   verificationUrl: 'https://frontend.example/reset-password/',
   users: kyselyUsers(db, { table: store.table }),
   rateLimit: false,
+  // For the send-code scenario; the other routes do not change with it.
+  codes: true,
   ...mailOptions(),
   ...(hasher === 'default' ? {} : { password: { hash: hashers[hasher] } }),
   ...(process.env['BENCH_QUEUE_CONCURRENCY'] === undefined ? {} : { queue: { concurrency: envNumber('BENCH_QUEUE_CONCURRENCY') } })

@@ -13,15 +13,22 @@ import { fromStore } from '../store.js'
  */
 export type Post = (job: MailJob) => Promise<void>
 
+/** The mails of one flow (the link, or the code): the real one for a user, and its rehearsal for a stand-in. */
+export interface MailFlow {
+  job (user: ResetPasswordUser, locale: string | undefined): MailJob
+  rehearsal (locale: string | undefined): MailJob
+}
+
 export interface LinkRequests {
   /** The link mail to `user`: it is signed, and `linkCreated` emitted, when the job is built. */
   linkJob (user: ResetPasswordUser, locale: string | undefined): MailJob
   /**
    * Looks `login` up and posts a link mail to every active user with an e-mail address it finds (a
    * rehearsal instead for one past its mail cap); when there is none, a rehearsal for a stand-in and
-   * the unknown-account notice. Returns whether a user was found.
+   * the unknown-account notice. Returns whether a user was found. `flow` replaces the link mail
+   * (the code flow), under the same per-account cap and with the same work for every login.
    */
-  request (login: string, locale: string | undefined, post: Post): Promise<boolean>
+  request (login: string, locale: string | undefined, post: Post, flow?: MailFlow): Promise<boolean>
 }
 
 export interface LinkRequestsDeps {
@@ -38,7 +45,7 @@ export interface LinkRequestsDeps {
 }
 
 // Whom the mail for an unknown login is rehearsed for (see request); it is never sent.
-const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
+export const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
 
 // Conservative: one @, a dot in the domain, no white space (so no header can be smuggled in) and
 // none of the characters that make an address a display-name list.
@@ -74,9 +81,11 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
     return { kind: 'link', user: STAND_IN, rehearsal: true, build: async () => (await compose.link(STAND_IN, locale)).message }
   }
 
+  const links: MailFlow = { job: linkJob, rehearsal }
+
   return {
     linkJob,
-    async request (login, locale, post) {
+    async request (login, locale, post, flow = links) {
       const found = await fromStore(log, storeTimeout, async () => await users.findByLogin(login))
       const recipients = found.filter(eligible)
       // Either way one count in the shared store per mail, then one job posted: the same work whether
@@ -84,11 +93,11 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
       for (const user of recipients) {
         const mails = await count(`mail:account:${user.id}`, cap.windowMs)
         // Past the cap nothing leaves, however the login was spelled; the reply stays the same 200.
-        await post(mails > cap.max ? rehearsal(locale) : linkJob(user, locale))
+        await post(mails > cap.max ? flow.rehearsal(locale) : flow.job(user, locale))
       }
       if (recipients.length > 0) return true
       const asked = await count(`mail:unknown:${loginKey(login)}`, NOTICE_INTERVAL)
-      await post(rehearsal(locale))
+      await post(flow.rehearsal(locale))
       const notice = compose.unknown
       if (notice !== undefined && asked === 1 && ADDRESS.test(login)) {
         await post({ kind: 'unknown-account-notice', user: null, build: async () => await notice(login, locale) })

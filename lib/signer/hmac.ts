@@ -13,7 +13,7 @@ function deriveKey (secret: string): Buffer {
 
 // Length-prefixed fields make the encoding unambiguous: no choice of user id or e-mail can shift
 // bytes from one field into the next and collide with another user's message.
-function encode (fields: readonly string[]): Buffer {
+export function encode (fields: readonly string[]): Buffer {
   const parts: Buffer[] = []
   for (const field of fields) {
     const bytes = Buffer.from(field, 'utf8')

@@ -53,7 +53,7 @@ test('event listeners receive typed payloads', () => {
     expect(event.reason).type.toBe<MailFailureReason>()
   })
   expect<MailFailureReason>().type.toBe<'permanent' | 'exhausted' | 'closed'>()
-  expect<MailKind>().type.toBe<'link' | 'changed-notice' | 'unknown-account-notice'>()
+  expect<MailKind>().type.toBe<'link' | 'code' | 'changed-notice' | 'unknown-account-notice'>()
 })
 
 test('listeners chain, and unknown events or mistyped listeners are rejected', () => {

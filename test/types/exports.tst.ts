@@ -8,7 +8,7 @@ import type {
   NoticeMailData, NoticeTemplate, PasswordOptions, PasswordPolicyOptions, PasswordReason, PasswordValidator, QueueOptions,
   RateLimitOptions, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordEvents, ResetPasswordOptions, ResetPasswordUser,
   ScryptParams, SendLinkOptions, SignedUser, SignerFactory, UserAdapter, KyselyUsersOptions, KyselyUsersColumns, LoginField,
-  DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob, BreachedPasswordOptions
+  DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob, BreachedPasswordOptions, CodeOptions, CodeMailData, CodeTemplate
 } from '../../lib/index.js'
 import type { QueueStats } from '../../lib/bullmq/index.js'
 
@@ -60,6 +60,7 @@ test('no exported value leaks any', () => {
   expect<LeaksAny<typeof api.escapeHtml>>().type.toBe<false>()
   expect<LeaksAny<typeof api.defaultLinkTemplate>>().type.toBe<false>()
   expect<LeaksAny<typeof api.defaultChangedNotice>>().type.toBe<false>()
+  expect<LeaksAny<typeof api.defaultCodeTemplate>>().type.toBe<false>()
   expect<LeaksAny<typeof api.errors>>().type.toBe<false>()
 })
 
@@ -102,6 +103,9 @@ test('no exported type leaks any', () => {
   expect<LeaksAny<ChangedNoticeJob>>().type.toBe<false>()
   expect<LeaksAny<QueueStats>>().type.toBe<false>()
   expect<LeaksAny<BreachedPasswordOptions>>().type.toBe<false>()
+  expect<LeaksAny<CodeOptions>>().type.toBe<false>()
+  expect<LeaksAny<CodeMailData>>().type.toBe<false>()
+  expect<LeaksAny<CodeTemplate>>().type.toBe<false>()
 })
 
 test('every type a public function takes or returns can be named from the package root', () => {

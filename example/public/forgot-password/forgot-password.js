@@ -1,10 +1,11 @@
-// Asks for a reset link. The answer is the same whether or not the login exists.
+// Asks for a reset link, or a reset code. The answer is the same whether or not the login exists.
 import { API, postJson, tryAgainIn } from '/assets/api.js'
 import { clearStatus, setBusy, showStatus } from '/assets/status.js'
 
 const form = document.getElementById('forgot-form')
 const login = document.getElementById('login')
 const status = document.getElementById('status')
+const sendCode = document.getElementById('send-code')
 
 function showOutcome ({ status: code, body, retryAfter }) {
   if (code === 200) {
@@ -21,6 +22,23 @@ function showOutcome ({ status: code, body, retryAfter }) {
       return { kind: 'error', title: 'Something went wrong', text: 'No link was sent. Check your connection and try again.' }
   }
 }
+
+// The code page reads the login from here: it is not a secret, but it stays out of the address (and so of logs).
+sendCode.addEventListener('click', async () => {
+  if (!form.reportValidity()) return
+  clearStatus(status)
+  setBusy(form, true)
+  sendCode.disabled = true
+  const result = await postJson(`${API}/send-reset-password-code`, { login: login.value.trim() })
+  setBusy(form, false)
+  sendCode.disabled = false
+  if (result.status === 200) {
+    window.sessionStorage.setItem('reset-login', login.value.trim())
+    window.location.assign('/reset-with-code/')
+    return
+  }
+  showStatus(status, showOutcome(result)).focus()
+})
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault()

@@ -1,0 +1,88 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { InvalidCodeError, InvalidPasswordError, PasswordMismatchError, UserNotFoundError } from '../errors.js'
+import {
+  Detail,
+  EXAMPLE_PASSWORD,
+  MAX_PASSWORD_UNITS,
+  SendLinkBody,
+  TAGS,
+  errorResponse,
+  malformed,
+  rateLimited,
+  tooLarge,
+  unavailable,
+  unsupported
+} from '../schemas.js'
+
+export const CODE_SENT = { detail: 'If the login belongs to an account, a reset code was sent to its e-mail address' }
+
+/** The schema of `POST {prefix}/send-reset-password-code`: the body and the answers of send-link. */
+export const sendCodeSchema = {
+  summary: 'Send a password-reset code',
+  description: 'Finds the active users whose login is `login`, as send-reset-password-link does, and queues a mail ' +
+    'with a short reset code to each, for an app that cannot open a link. The reply does not wait for the mail, and ' +
+    'it is the same whether or not an account matched, unless the app set `failWhenUserNotFound`.',
+  tags: TAGS,
+  body: SendLinkBody,
+  response: {
+    200: Type.Object(Detail.properties, {
+      description: 'The request was taken: a code is on its way if the login belongs to an account.',
+      examples: [CODE_SENT]
+    }),
+    400: errorResponse('The body was refused, or the login is unknown.', [
+      ...malformed('body/login Expected string'),
+      { error: new UserNotFoundError(), when: 'no active user with an e-mail address has this login (only when the app set `failWhenUserNotFound`)' }
+    ]),
+    413: tooLarge,
+    415: unsupported,
+    429: rateLimited,
+    503: unavailable
+  }
+}
+
+export function resetWithCodeBody (passwordConfirm: boolean) {
+  const password = Type.String({ maxLength: MAX_PASSWORD_UNITS, description: 'The new password, taken exactly as sent' })
+  return Type.Object({
+    login: Type.String({ minLength: 1, maxLength: 254, description: 'The login the code was asked for', examples: ['alice@example.com'] }),
+    code: Type.String({ minLength: 1, maxLength: 32, description: 'The code from the mail; spaces and hyphens are ignored', examples: ['40913587'] }),
+    password,
+    password_confirm: passwordConfirm ? password : Type.Optional(password)
+  }, {
+    additionalProperties: false,
+    description: 'The login and the mailed code, and the new password',
+    examples: [{ login: 'alice@example.com', code: '40913587', password: EXAMPLE_PASSWORD, ...(passwordConfirm ? { password_confirm: EXAMPLE_PASSWORD } : {}) }]
+  })
+}
+export type ResetWithCodeBody = Static<ReturnType<typeof resetWithCodeBody>>
+
+/** The schema of `POST {prefix}/reset-password-with-code`; `password_confirm` is required when `passwordConfirm` is. */
+export function resetWithCodeSchema (passwordConfirm: boolean) {
+  return {
+    summary: 'Set a new password with a reset code',
+    description: 'Checks the mailed code for the login, checks the new password against the password policy, and ' +
+      'stores its hash. A code works only after it was asked for, until the end of the period after the one it was ' +
+      'sent in, and once: it stops working when the password changes. Wrong codes are counted per account.',
+    tags: TAGS,
+    body: resetWithCodeBody(passwordConfirm),
+    response: {
+      200: Type.Object(Detail.properties, {
+        description: 'The password was changed.',
+        examples: [{ detail: 'Reset password successful' }]
+      }),
+      400: errorResponse('The body, the code or the password was refused.', [
+        ...malformed('body/code Expected string'),
+        { error: new InvalidCodeError(), when: 'the code is wrong, expired, used, was not asked for, or too many wrong codes were tried for the account; the same for a login without an account' },
+        { error: new PasswordMismatchError(), when: '`password_confirm` differs from `password`' },
+        {
+          error: new InvalidPasswordError(),
+          when: 'the password policy refused the password; `reasons` lists each rule it breaks, with a code and a message',
+          reasons: [{ code: 'password_too_short', message: 'This password is too short. It must contain at least 8 characters.' }]
+        }
+      ]),
+      413: tooLarge,
+      415: unsupported,
+      429: rateLimited,
+      503: unavailable
+    }
+  }
+}
