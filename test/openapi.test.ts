@@ -238,7 +238,7 @@ t.test('with codes the OpenAPI document lists the two code routes with their bod
   const delivered: string[] = []
   const { app, addUser } = await documentedApp(t, { codes: true, deliver: (message) => { delivered.push(message.subject) } })
   const document = openapi(app)
-  t.same(Object.keys(document.paths).sort(), [RESET_PASSWORD, RESET_WITH_CODE, SEND_CODE, SEND_LINK])
+  t.same(Object.keys(document.paths).sort(), [RESET_PASSWORD, RESET_WITH_CODE, SEND_CODE, SEND_LINK, VERIFY_LINK])
   const sendCode = operation(document, SEND_CODE)
   t.same(json(sendCode.requestBody?.content).schema.required, ['login'])
   t.same(examplesOf(json(sendCode.responses['200']?.content)), [CODE_SENT])
