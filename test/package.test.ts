@@ -11,9 +11,9 @@ import { verifyPassword } from '../lib/password/hash.js'
 import { cleanCopy, cleanEnv, install, outsideTap, pack, root, run, type Packed } from './helpers/package.js'
 import { linkFrom, startSmtpSink } from './helpers/smtp.js'
 
-// Packing with the build, three npm installs (one compiles better-sqlite3 12 from source) and
-// four type checks: minutes on a busy machine, not the two the other files get.
-t.setTimeout(15 * 60_000)
+// Packing with the build, four npm installs (one compiles better-sqlite3 12 from source) and
+// four type checks: minutes, and many more on a machine busy with other work; the guard is for a hang.
+t.setTimeout(30 * 60_000)
 
 /**
  * The install line the docs give, for every Node version: npm takes the newest version of each
