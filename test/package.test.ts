@@ -97,9 +97,11 @@ async function typeCheck (app: string, version: keyof typeof TYPESCRIPTS, emit =
   return await run(process.execPath, [tsc, ...args], app).then(() => '', (err: Error) => err.message)
 }
 
-t.test('the package holds the two builds, README.md, LICENSE and package.json, and nothing else', async (t) => {
+t.test('the package holds the two builds, the docs pages the README links to, README.md, LICENSE and package.json, and nothing else', async (t) => {
   const { files } = packed
-  t.same(files.filter((path) => !path.startsWith('dist/')), ['LICENSE', 'README.md', 'package.json'])
+  // The README links docs/ by relative paths: they resolve in the installed package too.
+  const docs = (await readdir(join(root, 'docs'))).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)
+  t.same(files.filter((path) => !path.startsWith('dist/')), [...docs, 'LICENSE', 'README.md', 'package.json'].sort())
   for (const path of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']) {
     t.ok(files.includes(path), `${path} is packed`)
   }
