@@ -168,6 +168,32 @@ export const sendLinkSchema = {
   }
 }
 
+/**
+ * The answers of a route that sets a password (with a link or a code): 200, the 400s of `refusals`
+ * (how the proof failed) and of the password step, and the transport errors every route shares.
+ */
+export function passwordSet (refused: string, refusals: readonly Outcome[]) {
+  return {
+    200: Type.Object(Detail.properties, {
+      description: 'The password was changed.',
+      examples: [{ detail: 'Reset password successful' }]
+    }),
+    400: errorResponse(refused, [
+      ...refusals,
+      { error: new PasswordMismatchError(), when: '`password_confirm` differs from `password`' },
+      {
+        error: new InvalidPasswordError(),
+        when: 'the password policy refused the password; `reasons` lists each rule it breaks, with a code and a message',
+        reasons: [{ code: 'password_too_short', message: 'This password is too short. It must contain at least 8 characters.' }]
+      }
+    ]),
+    413: tooLarge,
+    415: unsupported,
+    429: rateLimited,
+    503: unavailable
+  }
+}
+
 /** The schema of `POST {prefix}/reset-password`; `password_confirm` is required when `passwordConfirm` is. */
 export function resetPasswordSchema (passwordConfirm: boolean) {
   return {
@@ -176,27 +202,11 @@ export function resetPasswordSchema (passwordConfirm: boolean) {
       'and stores its hash. A link works once: it stops working when the password changes.',
     tags: TAGS,
     body: resetPasswordBody(passwordConfirm),
-    response: {
-      200: Type.Object(Detail.properties, {
-        description: 'The password was changed.',
-        examples: [{ detail: 'Reset password successful' }]
-      }),
-      400: errorResponse('The body, the link or the password was refused.', [
-        ...malformed('body/signature Expected string'),
-        { error: new InvalidSignatureError(), when: 'the link is not valid: altered, for an unknown or inactive user, or already used' },
-        { error: new SignatureExpiredError(), when: 'the link is older than the `period` option allows; ask for a new one' },
-        { error: new PasswordMismatchError(), when: '`password_confirm` differs from `password`' },
-        {
-          error: new InvalidPasswordError(),
-          when: 'the password policy refused the password; `reasons` lists each rule it breaks, with a code and a message',
-          reasons: [{ code: 'password_too_short', message: 'This password is too short. It must contain at least 8 characters.' }]
-        }
-      ]),
-      413: tooLarge,
-      415: unsupported,
-      429: rateLimited,
-      503: unavailable
-    }
+    response: passwordSet('The body, the link or the password was refused.', [
+      ...malformed('body/signature Expected string'),
+      { error: new InvalidSignatureError(), when: 'the link is not valid: altered, for an unknown or inactive user, or already used' },
+      { error: new SignatureExpiredError(), when: 'the link is older than the `period` option allows; ask for a new one' }
+    ])
   }
 }
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { InvalidCodeError, InvalidPasswordError, PasswordMismatchError, UserNotFoundError } from '../errors.js'
+import { InvalidCodeError, UserNotFoundError } from '../errors.js'
 import {
   Detail,
   EXAMPLE_PASSWORD,
@@ -8,6 +8,7 @@ import {
   TAGS,
   errorResponse,
   malformed,
+  passwordSet,
   rateLimited,
   tooLarge,
   unavailable,
@@ -64,25 +65,9 @@ export function resetWithCodeSchema (passwordConfirm: boolean) {
       'sent in, and once: it stops working when the password changes. Wrong codes are counted per account.',
     tags: TAGS,
     body: resetWithCodeBody(passwordConfirm),
-    response: {
-      200: Type.Object(Detail.properties, {
-        description: 'The password was changed.',
-        examples: [{ detail: 'Reset password successful' }]
-      }),
-      400: errorResponse('The body, the code or the password was refused.', [
-        ...malformed('body/code Expected string'),
-        { error: new InvalidCodeError(), when: 'the code is wrong, expired, used, was not asked for, or too many wrong codes were tried for the account; the same for a login without an account' },
-        { error: new PasswordMismatchError(), when: '`password_confirm` differs from `password`' },
-        {
-          error: new InvalidPasswordError(),
-          when: 'the password policy refused the password; `reasons` lists each rule it breaks, with a code and a message',
-          reasons: [{ code: 'password_too_short', message: 'This password is too short. It must contain at least 8 characters.' }]
-        }
-      ]),
-      413: tooLarge,
-      415: unsupported,
-      429: rateLimited,
-      503: unavailable
-    }
+    response: passwordSet('The body, the code or the password was refused.', [
+      ...malformed('body/code Expected string'),
+      { error: new InvalidCodeError(), when: 'the code is wrong, expired, used, was not asked for, or too many wrong codes were tried for the account; the same for a login without an account' }
+    ])
   }
 }
