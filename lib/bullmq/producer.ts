@@ -22,7 +22,7 @@ export interface BullmqProducerOptions extends BullmqConnectionOptions {
 }
 
 /** The queue as a readiness probe sees it. */
-export interface QueueStats {
+export interface DurableQueueStats {
   /** Jobs waiting for a worker. */
   readonly waiting: number
   /** Jobs a worker is running. */
@@ -40,7 +40,7 @@ export interface BullmqProducer extends Producer {
   /** The BullMQ queue itself, e.g. for a dashboard or to retry failed jobs. */
   readonly queue: Queue<DurableJob>
   /** Counts for a readiness probe; rejects when Redis does not answer within `timeout`. */
-  stats (): Promise<QueueStats>
+  stats (): Promise<DurableQueueStats>
   /** Closes the queue's Redis connection (not a client the app passed in). */
   close (): Promise<void>
 }

@@ -2,7 +2,7 @@ import Fastify from 'fastify'
 import type { Queue, Worker } from 'bullmq'
 import { expect, test } from 'tstyche'
 import resetPassword, { type ChangedNoticeJob, type DurableJob, type LinkRequestJob, type Producer, type ResetPasswordOptions, type UserAdapter } from '../../lib/index.js'
-import { bullmqProducer, bullmqWorker, type BullmqProducer, type BullmqWorker, type QueueStats } from '../../lib/bullmq/index.js'
+import { bullmqProducer, bullmqWorker, type BullmqProducer, type BullmqWorker, type DurableQueueStats } from '../../lib/bullmq/index.js'
 
 declare const users: UserAdapter
 
@@ -14,7 +14,7 @@ test('a BullMQ producer is a producer the plugin takes', () => {
   expect(producer).type.toBe<BullmqProducer>()
   expect(producer).type.toBeAssignableTo<Producer>()
   expect(producer.queue).type.toBe<Queue<DurableJob>>()
-  expect(producer.stats()).type.toBe<Promise<QueueStats>>()
+  expect(producer.stats()).type.toBe<Promise<DurableQueueStats>>()
   expect(Fastify().register).type.toBeCallableWith(resetPassword, { ...options, producer })
   expect(bullmqProducer).type.not.toBeCallableWith({ connection, attempts: '5' })
   expect(bullmqProducer).type.not.toBeCallableWith({ attempts: 5 })

@@ -10,7 +10,7 @@ import type {
   ScryptParams, SendLinkOptions, SignedUser, SignerFactory, UserAdapter, KyselyUsersOptions, KyselyUsersColumns, LoginField,
   DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob, BreachedPasswordOptions, CodeOptions, CodeMailData, CodeTemplate
 } from '../../lib/index.js'
-import type { QueueStats } from '../../lib/bullmq/index.js'
+import type { DurableQueueStats } from '../../lib/bullmq/index.js'
 
 type IsAny<T> = 0 extends 1 & T ? true : false
 type Deeper<D extends unknown[]> = [...D, unknown]
@@ -101,7 +101,7 @@ test('no exported type leaks any', () => {
   expect<LeaksAny<DurableJob>>().type.toBe<false>()
   expect<LeaksAny<LinkRequestJob>>().type.toBe<false>()
   expect<LeaksAny<ChangedNoticeJob>>().type.toBe<false>()
-  expect<LeaksAny<QueueStats>>().type.toBe<false>()
+  expect<LeaksAny<DurableQueueStats>>().type.toBe<false>()
   expect<LeaksAny<BreachedPasswordOptions>>().type.toBe<false>()
   expect<LeaksAny<CodeOptions>>().type.toBe<false>()
   expect<LeaksAny<CodeMailData>>().type.toBe<false>()
