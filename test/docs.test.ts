@@ -9,8 +9,8 @@ import { openDatabase } from './helpers/db.js'
 import { CHECKED_LANGS, docBlocks, docFiles, root } from './helpers/docs.js'
 import type { CodeBlock } from './helpers/markdown.js'
 
-// Each usage block of the docs is compiled as its own module, strictly, with 'fastify-reset-password'
-// resolved to the sources: a block that no longer matches the API fails here, naming its file and line.
+// Each usage block of the docs is compiled as its own module, strictly, with 'fastify-reset-password' and its
+// /bullmq subpath resolved to the sources: a block that no longer matches the API fails here, naming its file and line.
 // The virtual files sit beside the docs, so 'fastify', 'kysely' and the rest resolve from node_modules.
 const VIRTUAL_DIR = join(root, 'docs', '.checked')
 
@@ -37,7 +37,10 @@ function compile (blocks: readonly CodeBlock[]): Compiled {
     moduleDetection: ts.ModuleDetectionKind.Force,
     lib: ['lib.es2023.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'],
     types: ['node'],
-    paths: { 'fastify-reset-password': [join(root, 'lib', 'index.ts')] }
+    paths: {
+      'fastify-reset-password': [join(root, 'lib', 'index.ts')],
+      'fastify-reset-password/bullmq': [join(root, 'lib', 'bullmq', 'index.ts')]
+    }
   }
   const files = new Map(blocks.map((block) => [virtualPath(block), block]))
   const host = ts.createCompilerHost(options)
@@ -89,9 +92,10 @@ t.test('every code block says its language, and a block left unchecked says why'
 const checker = compiled.program.getTypeChecker()
 const index = compiled.program.getSourceFile(join(root, 'lib', 'index.ts'))
 
-function exportNames (): string[] {
-  const symbol = index === undefined ? undefined : checker.getSymbolAtLocation(index)
-  if (symbol === undefined) throw new Error('lib/index.ts was not compiled with the docs')
+/** The names a module of the package exports; `lib/index.ts` unless another entry point is named. */
+function exportNames (entry = index): string[] {
+  const symbol = entry === undefined ? undefined : checker.getSymbolAtLocation(entry)
+  if (symbol === undefined) throw new Error('an entry point of the package was not compiled with the docs')
   return checker.getExportsOfModule(symbol).map((s) => s.name).filter((name) => name !== 'default')
 }
 
@@ -111,6 +115,14 @@ function tableRows (file: string): string[] {
 t.test('every export of the package root is documented', async (t) => {
   const names = exportNames()
   t.ok(names.length > 40, `${names.length} exports`)
+  for (const name of names) {
+    t.ok(new RegExp(`\`${name}[\`(<]`).test(allDocs), name)
+  }
+})
+
+t.test('every export of fastify-reset-password/bullmq is documented', async (t) => {
+  const names = exportNames(compiled.program.getSourceFile(join(root, 'lib', 'bullmq', 'index.ts')))
+  t.ok(names.includes('bullmqProducer') && names.includes('bullmqWorker'), `${names.length} exports`)
   for (const name of names) {
     t.ok(new RegExp(`\`${name}[\`(<]`).test(allDocs), name)
   }
