@@ -142,6 +142,24 @@ export const unavailable = errorResponse('The user store did not answer; the rep
   { error: new ServiceUnavailableError(), when: 'the user adapter threw (database down or timed out)' }
 ])
 
+/** The answers every route shares: body too large, not JSON, rate-limited, a store down. */
+const transportErrors = { 413: tooLarge, 415: unsupported, 429: rateLimited, 503: unavailable }
+
+/** The answers of a route that takes a login and mails `what` (a link or a code) to its accounts. */
+export function loginTaken (what: string, example: Detail) {
+  return {
+    200: Type.Object(Detail.properties, {
+      description: `The request was taken: ${what} is on its way if the login belongs to an account.`,
+      examples: [example]
+    }),
+    400: errorResponse('The body was refused, or the login is unknown.', [
+      ...malformed('body/login Expected string'),
+      { error: new UserNotFoundError(), when: 'no active user with an e-mail address has this login (only when the app set `failWhenUserNotFound`)' }
+    ]),
+    ...transportErrors
+  }
+}
+
 export const TAGS = ['password reset']
 
 /** The schema of `POST {prefix}/send-reset-password-link`. */
@@ -152,20 +170,7 @@ export const sendLinkSchema = {
     'whether or not an account matched, unless the app set `failWhenUserNotFound`.',
   tags: TAGS,
   body: SendLinkBody,
-  response: {
-    200: Type.Object(Detail.properties, {
-      description: 'The request was taken: a link is on its way if the login belongs to an account.',
-      examples: [{ detail: 'If the login belongs to an account, a reset link was sent to its e-mail address' }]
-    }),
-    400: errorResponse('The body was refused, or the login is unknown.', [
-      ...malformed('body/login Expected string'),
-      { error: new UserNotFoundError(), when: 'no active user with an e-mail address has this login (only when the app set `failWhenUserNotFound`)' }
-    ]),
-    413: tooLarge,
-    415: unsupported,
-    429: rateLimited,
-    503: unavailable
-  }
+  response: loginTaken('a link', { detail: 'If the login belongs to an account, a reset link was sent to its e-mail address' })
 }
 
 /**
@@ -187,10 +192,7 @@ export function passwordSet (refused: string, refusals: readonly Outcome[]) {
         reasons: [{ code: 'password_too_short', message: 'This password is too short. It must contain at least 8 characters.' }]
       }
     ]),
-    413: tooLarge,
-    415: unsupported,
-    429: rateLimited,
-    503: unavailable
+    ...transportErrors
   }
 }
 
@@ -227,10 +229,7 @@ export const verifyLinkSchema = {
       { error: new InvalidSignatureError(), when: 'the link is not valid: altered, for an unknown or inactive user, or already used' },
       { error: new SignatureExpiredError(), when: 'the link is older than the `period` option allows; ask for a new one' }
     ]),
-    413: tooLarge,
-    415: unsupported,
-    429: rateLimited,
-    503: unavailable
+    ...transportErrors
   }
 }
 

@@ -1,19 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { InvalidCodeError, UserNotFoundError } from '../errors.js'
-import {
-  Detail,
-  EXAMPLE_PASSWORD,
-  MAX_PASSWORD_UNITS,
-  SendLinkBody,
-  TAGS,
-  errorResponse,
-  malformed,
-  passwordSet,
-  rateLimited,
-  tooLarge,
-  unavailable,
-  unsupported
-} from '../schemas.js'
+import { InvalidCodeError } from '../errors.js'
+import { EXAMPLE_PASSWORD, MAX_PASSWORD_UNITS, SendLinkBody, TAGS, loginTaken, malformed, passwordSet } from '../schemas.js'
 
 export const CODE_SENT = { detail: 'If the login belongs to an account, a reset code was sent to its e-mail address' }
 
@@ -25,20 +12,7 @@ export const sendCodeSchema = {
     'it is the same whether or not an account matched, unless the app set `failWhenUserNotFound`.',
   tags: TAGS,
   body: SendLinkBody,
-  response: {
-    200: Type.Object(Detail.properties, {
-      description: 'The request was taken: a code is on its way if the login belongs to an account.',
-      examples: [CODE_SENT]
-    }),
-    400: errorResponse('The body was refused, or the login is unknown.', [
-      ...malformed('body/login Expected string'),
-      { error: new UserNotFoundError(), when: 'no active user with an e-mail address has this login (only when the app set `failWhenUserNotFound`)' }
-    ]),
-    413: tooLarge,
-    415: unsupported,
-    429: rateLimited,
-    503: unavailable
-  }
+  response: loginTaken('a code', CODE_SENT)
 }
 
 export function resetWithCodeBody (passwordConfirm: boolean) {
