@@ -6,7 +6,7 @@ import t from 'tap'
 import type { Request } from 'playwright-core'
 import { buildExample } from '../example/app.js'
 import { DEMO_USER } from '../example/db.js'
-import { freePort, launchChromium } from './helpers/browser.js'
+import { freePort, launchChromium, watchedPage } from './helpers/browser.js'
 import { linkFrom, startSmtpSink } from './helpers/smtp.js'
 import { codeFrom } from './helpers/codes.js'
 
@@ -37,26 +37,9 @@ t.test('a user resets a forgotten password in Chromium and logs in with it', asy
 
   const context = await browser.newContext()
   t.teardown(async () => { await context.close() })
-  const page = await context.newPage()
+  const { page, problems, screenshot, outcome } = await watchedPage(context, origin, ARTIFACTS)
   const requests: Request[] = []
-  const problems: string[] = []
   page.on('request', (request) => requests.push(request))
-  // A CSP violation (an inline script or style, another origin) is reported on the console, and so
-  // is every failed load: the API's error answers are expected, any other is a problem.
-  page.on('console', (message) => {
-    const expected = message.text().startsWith('Failed to load resource') && message.location().url.startsWith(`${origin}/api/`)
-    if (message.type() === 'error' && !expected) problems.push(`${message.text()} (${message.location().url})`)
-  })
-  page.on('pageerror', (error) => problems.push(error.message))
-
-  const screenshot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
-  }
-  // Waits for the status region to show `title`, and returns what it says.
-  const outcome = async (title: string): Promise<string> => {
-    await page.locator('#status h2', { hasText: title }).waitFor()
-    return await page.locator('#status').innerText()
-  }
   const focused = async (): Promise<string> => await page.evaluate(() => {
     const active = document.activeElement
     return active === null ? '' : active.id === '' ? active.textContent ?? '' : `#${active.id}`
@@ -248,20 +231,7 @@ t.test('a user resets a forgotten password with a mailed code in Chromium', asyn
 
   const context = await browser.newContext()
   t.teardown(async () => { await context.close() })
-  const page = await context.newPage()
-  const problems: string[] = []
-  page.on('console', (message) => {
-    const expected = message.text().startsWith('Failed to load resource') && message.location().url.startsWith(`${origin}/api/`)
-    if (message.type() === 'error' && !expected) problems.push(`${message.text()} (${message.location().url})`)
-  })
-  page.on('pageerror', (error) => problems.push(error.message))
-  const screenshot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
-  }
-  const outcome = async (title: string): Promise<string> => {
-    await page.locator('#status h2', { hasText: title }).waitFor()
-    return await page.locator('#status').innerText()
-  }
+  const { page, problems, screenshot, outcome } = await watchedPage(context, origin, ARTIFACTS)
   const submit = async (code: string, password: string): Promise<void> => {
     await page.getByLabel('Code from the e-mail').fill(code)
     await page.getByLabel('New password', { exact: true }).fill(password)

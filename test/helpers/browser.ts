@@ -1,7 +1,8 @@
 import { access } from 'node:fs/promises'
 import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
-import { chromium, type Browser } from 'playwright-core'
+import { join } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { Test } from 'tap'
 
 /** Debian's `chromium` package. The tests download no browser. */
@@ -41,4 +42,39 @@ export async function freePort (): Promise<number> {
   const { port } = probe.address() as AddressInfo
   await new Promise((resolve) => probe.close(resolve))
   return port
+}
+
+/** A page of the reference frontend, with what the tests read off it. */
+export interface WatchedPage {
+  readonly page: Page
+  /** Console errors and page errors: a CSP violation shows up here. The API's own error answers do not. */
+  readonly problems: string[]
+  /** Saves a full-page screenshot as `<artifacts>/<name>.png`, to look at. */
+  screenshot (name: string): Promise<void>
+  /** Waits for the status region to show `title`, and returns what it says. */
+  outcome (title: string): Promise<string>
+}
+
+/** A new page in `context` that records every console error not caused by an API answer from `origin`. */
+export async function watchedPage (context: BrowserContext, origin: string, artifacts: string): Promise<WatchedPage> {
+  const page = await context.newPage()
+  const problems: string[] = []
+  // A CSP violation (an inline script or style, another origin) is reported on the console, and so
+  // is every failed load: the API's error answers are expected, any other is a problem.
+  page.on('console', (message) => {
+    const expected = message.text().startsWith('Failed to load resource') && message.location().url.startsWith(`${origin}/api/`)
+    if (message.type() === 'error' && !expected) problems.push(`${message.text()} (${message.location().url})`)
+  })
+  page.on('pageerror', (error) => problems.push(error.message))
+  return {
+    page,
+    problems,
+    async screenshot (name) {
+      await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+    },
+    async outcome (title) {
+      await page.locator('#status h2', { hasText: title }).waitFor()
+      return await page.locator('#status').innerText()
+    }
+  }
 }
