@@ -133,13 +133,13 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
     async requestLinks (login, locale) {
       if (producer === undefined) return await requests.request(login, locale, push)
       // With failWhenUserNotFound the answer tells anyway, so the lookup may run on the request path.
-      const found = !settings.failWhenUserNotFound || (await fromStore(log, settings.storeTimeout, async () => await users.findByLogin(login))).some(eligible)
+      const found = !settings.failWhenUserNotFound || (await fromStore(log, settings.storeTimeout, () => users.findByLogin(login))).some(eligible)
       const job = { kind: 'link-request', id: randomUUID(), login, locale: locale ?? null } as const
       await fromStore(log, settings.storeTimeout, async () => { await producer.enqueue(job) }, 'the durable queue')
       return found
     },
     async verify (userId, timestamp, signature) {
-      const user = await fromStore(log, settings.storeTimeout, async () => await users.findById(userId))
+      const user = await fromStore(log, settings.storeTimeout, () => users.findById(userId))
       const candidate = user !== null && user.isActive ? user : null
       const status = links.verify(candidate ?? NOBODY, timestamp, signature)
       if (candidate === null || status === 'invalid') throw new InvalidSignatureError()
@@ -170,7 +170,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
         if (late) log.warn({ userId: user.id }, 'fastify-reset-password: a password write landed after its timeout; the reset took effect')
         await passwordChanged(changed, locale)
       }, () => {})
-      const swapped = await fromStore(log, settings.storeTimeout, async () => await write).catch((err: unknown) => {
+      const swapped = await fromStore(log, settings.storeTimeout, () => write).catch((err: unknown) => {
         late = true
         throw err
       })

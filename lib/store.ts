@@ -1,5 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ServiceUnavailableError, StoreTimeoutError } from './errors.js'
+import { DeadlineQueue } from './deadlines.js'
+
+// One queue per timeout: in practice one, `storeTimeout`, shared by every instance of the plugin.
+const deadlines = new Map<number, DeadlineQueue>()
 
 /**
  * Settles as `work` does, or rejects with FST_RESET_PASSWORD_STORE_TIMEOUT after `ms`, whatever the
@@ -7,24 +11,29 @@ import { ServiceUnavailableError, StoreTimeoutError } from './errors.js'
  * late result is dropped and its late failure is caught here, so it never becomes an unhandled rejection.
  */
 export async function bounded<T> (work: Promise<T>, ms: number, store: string): Promise<T> {
-  work.catch(() => {})
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new StoreTimeoutError(store, ms)) }, ms)
+  let queue = deadlines.get(ms)
+  if (queue === undefined) deadlines.set(ms, queue = new DeadlineQueue(ms))
+  const waiting = queue
+  return await new Promise<T>((resolve, reject) => {
+    const deadline = waiting.add(() => { reject(new StoreTimeoutError(store, ms)) })
+    work.then((value) => {
+      deadline.settle()
+      resolve(value)
+    }, (err: unknown) => {
+      deadline.settle()
+      reject(err)
+    })
   })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 // A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
 // The durable queue counts as a store: a request it did not take is not accepted.
 export async function fromStore<T> (log: FastifyBaseLogger, timeout: number, query: () => Promise<T>, store = 'the user store'): Promise<T> {
   try {
-    // An adapter that throws instead of rejecting is caught the same way.
-    return await bounded((async () => await query())(), timeout, store)
+    let work: Promise<T>
+    // An adapter that throws instead of rejecting is caught the same way, and one that returns a plain value works.
+    try { work = Promise.resolve(query()) } catch (err) { work = Promise.reject(err) }
+    return await bounded(work, timeout, store)
   } catch (err) {
     log.error({ err }, `fastify-reset-password: ${store} failed`)
     throw new ServiceUnavailableError()

@@ -89,13 +89,13 @@ export function createCodeWorkflow (settings: Settings, codes: CodeSettings, wor
       return await workflow.requestMail(login, locale, codeMail)
     },
     async reset (login, code, password, confirm, locale) {
-      const found = (await fromStore(log, settings.storeTimeout, async () => await users.findByLogin(login))).filter(eligible)
+      const found = (await fromStore(log, settings.storeTimeout, () => users.findByLogin(login))).filter(eligible)
       const given = code.replace(SEPARATORS, '')
       const period = periodIndex()
       // A login may find several accounts (a username of one, the e-mail of another): the code must be one of theirs.
       let user: ResetPasswordUser | null = null
       for (const candidate of found.length > 0 ? found : [null]) {
-        if (await fromStore(log, settings.storeTimeout, async () => await check(candidate, given, period), 'the shared store')) {
+        if (await fromStore(log, settings.storeTimeout, () => check(candidate, given, period), 'the shared store')) {
           user = candidate
           break
         }

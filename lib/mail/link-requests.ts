@@ -60,7 +60,7 @@ export function eligible (user: ResetPasswordUser): boolean {
 /** What the plugin and a durable worker both do for a send-link request. */
 export function createLinkRequests ({ users, compose, events, log, storeTimeout, store, cap }: LinkRequestsDeps): LinkRequests {
   const count = async (key: string, windowMs: number): Promise<number> =>
-    await fromStore(log, storeTimeout, async () => await store.hit(key, windowMs), 'the shared store')
+    await fromStore(log, storeTimeout, () => store.hit(key, windowMs), 'the shared store')
 
   function linkJob (user: ResetPasswordUser, locale: string | undefined): MailJob {
     return {
@@ -86,7 +86,7 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
   return {
     linkJob,
     async request (login, locale, post, flow = links) {
-      const found = await fromStore(log, storeTimeout, async () => await users.findByLogin(login))
+      const found = await fromStore(log, storeTimeout, () => users.findByLogin(login))
       const recipients = found.filter(eligible)
       // Either way one count in the shared store per mail, then one job posted: the same work whether
       // the login has an account, has one past its cap, or has none.

@@ -60,7 +60,7 @@ export function createJobRunner (settings: Settings, log: FastifyBaseLogger): Jo
         return
       }
       const notice = compose.changed
-      const user = await fromStore(log, settings.storeTimeout, async () => await settings.users.findById(job.userId))
+      const user = await fromStore(log, settings.storeTimeout, () => settings.users.findById(job.userId))
       // Gone or deactivated since the reset: there is nobody to tell.
       if (notice === undefined || user === null || !eligible(user)) return
       await post({ kind: 'changed-notice', user, build: async () => await notice(user, new Date(job.changedAt), locale) })
