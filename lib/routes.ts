@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Settings } from './options.js'
 import type { Workflow } from './reset-password.js'
@@ -28,6 +28,16 @@ export const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff'
 }
 
+/**
+ * Sets SECURITY_HEADERS when a request arrives, so that every reply carries them, errors included
+ * (Fastify's error path keeps the headers set before it). A callback hook: no promise per request,
+ * as an async onSend hook cost.
+ */
+export function securityHeaders (_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.headers(SECURITY_HEADERS)
+  done()
+}
+
 export const SENT: Detail = { detail: 'If the login belongs to an account, a reset link was sent to its e-mail address' }
 
 /** One route: registered at `url` and at its trailing-slash twin, which the OpenAPI document leaves out. */
@@ -49,7 +59,7 @@ export const routes: FastifyPluginAsync<RoutesOptions> = async (parent, { settin
   useStrictJson(app as unknown as FastifyInstance, BODY_LIMIT)
   app.setValidatorCompiler(validatorCompiler)
   app.setErrorHandler(errorHandler)
-  app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })
+  app.addHook('onRequest', securityHeaders)
 
   const table: Route[] = [
     { url: '/send-reset-password-link', schema: sendLinkSchema, limits: limits.sendLink, handler: handle.sendLink },

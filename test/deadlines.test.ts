@@ -64,8 +64,8 @@ t.test('bounded settles as the work does, or rejects with the store timeout once
 t.test('fromStore turns a store that throws, even synchronously, into the 503', async (t) => {
   const errors: unknown[] = []
   const log = { error: (entry: unknown) => { errors.push(entry) } } as never
-  await t.rejects(fromStore(log, MS, () => { throw new Error('sync') }), { statusCode: 503 })
-  await t.rejects(fromStore(log, MS, async () => { throw new Error('async') }), { statusCode: 503 })
+  await t.rejects(fromStore(log, MS, () => { throw new Error('sync') }), { code: 'FST_RESET_PASSWORD_UNAVAILABLE' })
+  await t.rejects(fromStore(log, MS, async () => { throw new Error('async') }), { code: 'FST_RESET_PASSWORD_UNAVAILABLE' })
   t.equal(await fromStore(log, MS, async () => 'row'), 'row')
   t.equal(errors.length, 2)
 })

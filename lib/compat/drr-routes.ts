@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { RoutesOptions } from '../routes.js'
-import { BODY_LIMIT, SECURITY_HEADERS } from '../routes.js'
+import { BODY_LIMIT, securityHeaders } from '../routes.js'
 import { handlers } from '../handlers.js'
 import { rateLimits } from '../rate-limit.js'
 import { useStrictJson } from '../json.js'
@@ -34,7 +34,7 @@ export const drrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { settin
   // Of repeated keys the last counts, as QueryDict.get in Django.
   await app.register(formbody, { bodyLimit: BODY_LIMIT, parser: (text) => Object.fromEntries(new URLSearchParams(text)) })
   app.setErrorHandler(drrErrorHandler)
-  app.addHook('onSend', async (_request, reply) => { reply.headers(SECURITY_HEADERS) })
+  app.addHook('onRequest', securityHeaders)
 
   const sendLink = sendLinkFields(settings.useEmail)
   for (const url of ['/send-reset-password-link/', '/send-reset-password-link']) {
