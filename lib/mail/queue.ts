@@ -93,6 +93,7 @@ export class MailQueue {
   #closing = false
   #gaveUp = false
   #drained: (() => void) | undefined
+  #pumpSoon = false
 
   constructor (send: Send, events: ResetPasswordEmitter, log: FastifyBaseLogger, settings: QueueSettings, now: () => number = Date.now) {
     this.#send = send
@@ -123,8 +124,14 @@ export class MailQueue {
     if (this.#gaveUp) return this.#fail(entry, closed(), 'closed')
     this.#waiting.push(entry)
     // Not at once: the job's first step (signing, the template) would run on the request path, and its
-    // time would tell a login that has an account from one that has none.
-    setImmediate(() => { this.#pump() })
+    // time would tell a login that has an account from one that has none. One pending pump serves
+    // every mail pushed before it runs.
+    if (this.#pumpSoon) return
+    this.#pumpSoon = true
+    setImmediate(() => {
+      this.#pumpSoon = false
+      this.#pump()
+    })
   }
 
   /**
