@@ -211,6 +211,25 @@ for (const dialect of dialects) {
       t.equal((await users.findById('u-1'))?.passwordHash, 'h3')
     })
 
+    t.test('accounts sharing an address come once each, in id order, numeric text ids as numbers', async t => {
+      const table = await customTable(t, db, 'shared', b => b
+        .addColumn('uid', 'varchar(64)', col => col.primaryKey())
+        .addColumn('login', 'varchar(150)')
+        .addColumn('mail', 'varchar(254)')
+        .addColumn('pw', 'varchar(255)', col => col.notNull()))
+      // '010' and '10' are one number: their order is the database's, either is fine.
+      await sql`insert into ${sql.table(table)} (uid, login, mail, pw)
+        values ('10', null, 'team@example.com', 'h'), ('9', 'team@example.com', 'team@example.com', 'h'),
+               ('b', null, 'team@example.com', 'h'), ('a', null, 'team@example.com', 'h'), ('010', null, 'team@example.com', 'h')`.execute(db)
+      const users = kyselyUsers(db, { table, idType: 'string', columns: { id: 'uid', username: 'login', email: 'mail', passwordHash: 'pw', isActive: null } })
+      t.same((await users.findByLogin('team@example.com')).map(u => u.id), ['9'], 'the username wins, and its user comes once though the address matches too')
+      const ids = (await kyselyUsers(db, { table, idType: 'string', loginFields: ['email'], columns: { id: 'uid', username: 'login', email: 'mail', passwordHash: 'pw', isActive: null } })
+        .findByLogin('TEAM@example.com')).map(u => u.id)
+      t.same(ids.slice(0, 1), ['9'])
+      t.same(new Set(ids.slice(1, 3)), new Set(['10', '010']))
+      t.same(ids.slice(3), ['a', 'b'])
+    })
+
     if (dialect !== 'mariadb') {
       t.test('the e-mail lookup can use an index on lower(email)', async t => {
         const { table } = await seed([{ email: 'alice@example.com' }])

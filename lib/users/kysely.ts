@@ -121,14 +121,13 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
 
   // One query over every login field, then the first field with matches wins: an existing login
   // costs the same queries as an unknown one, so the response time does not tell them apart.
-  // Compiled once: building and compiling it was a third of the cost of a lookup on SQLite.
-  // Every parameter of the query is the login, so a call only swaps the values.
-  const loginQuery: CompiledQuery<UserRow> = selectUsers()
-    .where(eb => eb.or(settings.logins.map(({ field, column }) => field === 'email'
-      ? eb(eb.fn('lower', [eb.ref(column)]), '=', eb.fn('lower', [eb.val('')]))
-      : eb(eb.ref(column), '=', ''))))
-    .orderBy(columns.id)
-    .compile()
+  // A UNION ALL of one indexed lookup per field: an OR of both made SQLite merge two indexes and sort
+  // the result in a temporary B-tree. Compiled once: building and compiling it was a third of the cost
+  // of a lookup on SQLite. Every parameter of the query is the login, so a call only swaps the values.
+  const [first, ...others] = settings.logins.map(({ field, column }) => selectUsers().where(eb => field === 'email'
+    ? eb(eb.fn('lower', [eb.ref(column)]), '=', eb.fn('lower', [eb.val('')]))
+    : eb(eb.ref(column), '=', '')))
+  const loginQuery: CompiledQuery<UserRow> = others.reduce((query, next) => query.unionAll(next), first as ReturnType<typeof selectUsers>).compile()
 
   async function byLogin (login: string): Promise<ResetPasswordUser[]> {
     const { rows } = await anyDb.executeQuery<UserRow>({ ...loginQuery, parameters: loginQuery.parameters.map(() => login) })
@@ -140,7 +139,7 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
     }
     for (const { field } of settings.logins) {
       const users = rows.filter(matches[field])
-      if (users.length > 0) return users.map(toUser)
+      if (users.length > 0) return inIdOrder(users).map(toUser)
     }
     return []
   }
@@ -181,6 +180,29 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
       return result.numUpdatedRows === 1n
     }
   }
+}
+
+const INTEGER_TEXT = /^-?[0-9]+$/
+
+/**
+ * Rows of one user once each (a user whose username is also an address comes from two branches of
+ * the union), in id order: numeric ids as numbers (PostgreSQL's bigint arrives as text), others as
+ * text. Accounts that share an address are mailed in this order.
+ */
+function inIdOrder (rows: UserRow[]): UserRow[] {
+  if (rows.length === 1) return rows
+  const unique = [...new Map(rows.map(row => [String(row.id), row])).values()]
+  return unique.sort((a, b) => {
+    const [x, y] = [idKey(a.id), idKey(b.id)]
+    // Numbers before text, so that the order is total.
+    if (typeof x !== typeof y) return typeof x === 'bigint' ? -1 : 1
+    return x < y ? -1 : x > y ? 1 : 0
+  })
+}
+
+function idKey (id: unknown): bigint | string {
+  const text = String(id)
+  return INTEGER_TEXT.test(text) ? BigInt(text) : text
 }
 
 // Python's `unicodedata.normalize('NFKC', s).casefold()`, as in Django's _unicode_ci_compare.
