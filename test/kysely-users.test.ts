@@ -157,6 +157,7 @@ for (const dialect of dialects) {
       t.equal(await users.replacePasswordHash(id!, 'old', 'newer'), false, 'the expected hash is stale')
       t.equal(await users.replacePasswordHash('999999', 'old', 'new'), false, 'unknown id')
       t.equal(await users.replacePasswordHash('abc', 'old', 'new'), false, 'malformed id')
+      t.equal(await users.replacePasswordHash('2147483648', 'old', 'new'), false, 'an id beyond int4, compared as a literal')
       t.equal((await users.findById(id!))?.passwordHash, 'new')
       t.equal((await users.findById(other!))?.passwordHash, 'old', 'other rows are untouched')
     })
@@ -296,6 +297,9 @@ t.test('ids beyond 2^53 keep every digit when the driver returns bigints', async
   t.teardown(async () => { await db.destroy() })
   await sql`create table users (id integer primary key, username text, email text, password_hash text not null, is_active boolean not null)`.execute(db)
   await sql`insert into users values (9007199254740993, 'big', 'big@example.com', 'h', 1)`.execute(db)
+  t.equal(await kyselyUsers(db).replacePasswordHash('9007199254740993', 'h', 'h2'), true)
+  t.equal(await kyselyUsers(db).replacePasswordHash('9007199254740993', 'h', 'h3'), false)
+  await kyselyUsers(db).replacePasswordHash('9007199254740993', 'h2', 'h')
   t.same(await kyselyUsers(db).findById('9007199254740993'), {
     id: '9007199254740993', username: 'big', email: 'big@example.com', passwordHash: 'h', isActive: true
   })

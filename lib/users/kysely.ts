@@ -144,14 +144,24 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
     return []
   }
 
-  function idOperand (id: string): string | RawBuilder<bigint> | null {
+  function idOperand (id: string): string | number | RawBuilder<bigint> | null {
     if (settings.idType === 'string') return id.includes('\u0000') ? null : id
     if (!INTEGER_ID.test(id)) return null
-    // A literal, not a parameter: PostgreSQL types a parameter as the column (int4) and throws
-    // when the value is out of its range, while a literal is typed by its own size and just
+    const value = Number(id)
+    if (value <= INT4_MAX) return value
+    // Past int4, a literal, not a parameter: PostgreSQL types a parameter as the column (int4) and
+    // throws when the value is out of its range, while a literal is typed by its own size and just
     // compares unequal. The pattern above admits digits only, so nothing else reaches the SQL.
     return sql.lit(BigInt(id))
   }
+
+  // Compiled once, as the login query, for every id a parameter can carry; with placeholders that
+  // a call swaps for its values. A literal id is a query of its own, built when it comes.
+  const byIdQuery = selectUsers().where(columns.id, '=', ID).compile()
+  const replaceQuery = anyDb.updateTable(table).set(columns.passwordHash, NEW_HASH)
+    .where(columns.id, '=', ID).where(columns.passwordHash, '=', EXPECTED_HASH).compile()
+  const bind = <R>(query: CompiledQuery<R>, values: Readonly<Record<string, unknown>>): CompiledQuery<R> =>
+    ({ ...query, parameters: query.parameters.map(name => values[name as string]) })
 
   return {
     async findByLogin (login) {
@@ -163,7 +173,9 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
     async findById (id) {
       const key = idOperand(id)
       if (key === null) return null
-      const row = await selectUsers().where(columns.id, '=', key).executeTakeFirst()
+      const [row] = typeof key === 'object'
+        ? [await selectUsers().where(columns.id, '=', key).executeTakeFirst()]
+        : (await anyDb.executeQuery(bind(byIdQuery, { [ID]: key }))).rows
       // MariaDB's collations find 'u-1' for 'U-1 '. Integer ids are canonical, so this holds for them too.
       return row === undefined || String(row.id) !== id ? null : toUser(row)
     },
@@ -172,15 +184,21 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
       const key = idOperand(id)
       if (key === null) return false
       // mysql2 counts matched rows (CLIENT_FOUND_ROWS), as PostgreSQL and SQLite do.
-      const result = await anyDb.updateTable(table)
-        .set(columns.passwordHash, newHash)
-        .where(columns.id, '=', key)
-        .where(columns.passwordHash, '=', expectedHash)
-        .executeTakeFirst()
-      return result.numUpdatedRows === 1n
+      const { numAffectedRows } = typeof key === 'object'
+        ? { numAffectedRows: (await anyDb.updateTable(table).set(columns.passwordHash, newHash).where(columns.id, '=', key)
+            .where(columns.passwordHash, '=', expectedHash).executeTakeFirst()).numUpdatedRows }
+        : await anyDb.executeQuery(bind(replaceQuery, { [ID]: key, [NEW_HASH]: newHash, [EXPECTED_HASH]: expectedHash }))
+      return numAffectedRows === 1n
     }
   }
 }
+
+// The largest id passed as a parameter: it fits every integer column type of the three databases.
+const INT4_MAX = 2_147_483_647
+// Placeholders of the compiled queries: no real value starts with U+0000 (ids and hashes with it are refused).
+const ID = '\u0000id'
+const NEW_HASH = '\u0000new-hash'
+const EXPECTED_HASH = '\u0000expected-hash'
 
 const INTEGER_TEXT = /^-?[0-9]+$/
 
