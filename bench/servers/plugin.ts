@@ -5,7 +5,7 @@ import { kyselyOf, openStore } from './database.js'
 import { hashers, isHasherName } from './hashers.js'
 import { envNumber, envString, serve } from './ipc.js'
 
-// The plugin as an app would run it, rate limit off, under /api/v1/accounts. The environment picks
+// The plugin as an app would run it, under /api/v1/accounts, rate limit off unless asked. The environment picks
 // the store (see database.ts), the limits, the delivery mode, the mail path and the hasher:
 //   BENCH_RATE_LIMIT=default       the plugin's default limits, in memory, behind a trusted proxy
 //                                  (trustProxy: the client is the X-Forwarded-For address)
