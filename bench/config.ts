@@ -24,10 +24,12 @@ export const config = {
   /** Concurrent HTTP connections of the load generator. */
   connections: integer('BENCH_CONNECTIONS', 20),
   /** Requests of the memory scenario. */
-  memoryRequests: integer('BENCH_MEMORY_REQUESTS', 200_000),
+  memoryRequests: integer('BENCH_MEMORY_REQUESTS', 500_000),
   /** How long the SMTP scenario waits for the last mail after the load stops, in seconds. */
   drainTimeout: seconds('BENCH_DRAIN_TIMEOUT', 120),
   pgUrl: process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+  /** The Redis of the durable scenario's BullMQ queue, as the tests name it. */
+  redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
   /** A folder: every server process writes a V8 CPU profile there (node --cpu-prof) when it stops. */
   cpuProfileDir: process.env['BENCH_CPU_PROF']
 } as const

@@ -6,6 +6,8 @@ export interface LoadSpec {
   readonly url: string
   /** The JSON body of the next request; called once per request. */
   readonly body: () => string
+  /** More headers of the next request (a client address), called once per request with the body. */
+  readonly headers?: () => Readonly<Record<string, string>>
   /** Seconds of load; ignored when `amount` is given. */
   readonly seconds?: number
   /** A fixed number of requests instead of a duration. */
@@ -28,6 +30,14 @@ export interface LoadResult {
   readonly clientCpu: number
 }
 
+type Setup = (request: autocannon.Request) => autocannon.Request
+
+function setup ({ body, headers }: LoadSpec): Setup {
+  // autocannon hands each call a fresh copy of the request, its headers included.
+  if (headers === undefined) return (request) => ({ ...request, body: body() })
+  return (request) => ({ ...request, body: body(), headers: { ...request.headers, ...headers() } })
+}
+
 /** POSTs JSON with autocannon from this process, one core's worth at most, while the server runs in another. */
 export async function load (spec: LoadSpec): Promise<LoadResult> {
   const cpu = process.cpuUsage()
@@ -37,7 +47,7 @@ export async function load (spec: LoadSpec): Promise<LoadResult> {
     headers: { 'content-type': 'application/json' },
     connections: spec.connections ?? config.connections,
     ...(spec.amount === undefined ? { duration: spec.seconds ?? config.duration } : { amount: spec.amount }),
-    requests: [{ setupRequest: (request) => ({ ...request, body: spec.body() }) }]
+    requests: [{ setupRequest: setup(spec) }]
   })
   const used = process.cpuUsage(cpu)
   const statuses: Record<string, number> = {}

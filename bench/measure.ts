@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { config } from './config.js'
-import { load, type LoadResult } from './load.js'
+import { load, type LoadResult, type LoadSpec } from './load.js'
 import { benchFile, startChild, type Child } from './processes.js'
 import type { HasherName } from './servers/hashers.js'
 
@@ -41,6 +41,8 @@ export interface Served {
   readonly child: Child
   readonly path: string
   readonly body: () => string
+  /** More headers per request (see bench/clients.ts); none by default. */
+  readonly headers?: () => Readonly<Record<string, string>>
   /** Frees what start() set up beyond the process (a database copy). */
   readonly cleanup?: () => Promise<void>
 }
@@ -69,6 +71,11 @@ export async function settle (child: Child): Promise<void> {
   }
 }
 
+/** What to load `served` with: its URL, bodies and headers. */
+export function loadOf (served: Served): LoadSpec {
+  return { url: served.child.url + served.path, body: served.body, ...(served.headers === undefined ? {} : { headers: served.headers }) }
+}
+
 /** A target served over HTTP by a fresh process per measurement. */
 export function httpTarget (name: string, start: () => Promise<Served>, options: HttpTargetOptions = {}): Target {
   return {
@@ -76,7 +83,7 @@ export function httpTarget (name: string, start: () => Promise<Served>, options:
     async measure (run) {
       const served = await start()
       try {
-        const spec = { url: served.child.url + served.path, body: served.body, ...(options.connections === undefined ? {} : { connections: options.connections }) }
+        const spec = { ...loadOf(served), ...(options.connections === undefined ? {} : { connections: options.connections }) }
         if (config.warmup > 0) await load({ ...spec, seconds: config.warmup })
         await settle(served.child)
         const before = await served.child.stats()

@@ -31,7 +31,7 @@ interface Reply {
 }
 
 // What bench/servers/*.ts read from their environment (BENCH_DB, BENCH_MAIL, BENCH_HASH, ...).
-const CHILD_SETTINGS = /^BENCH_(DB|DB_FILE|PG_URL|PG_TABLE|MAIL|SMTP_PORT|SMTP_POOL|SMTP_CONNECTIONS|QUEUE_CONCURRENCY|HASH|CONCURRENCY|PEERS_DIR)$/
+const CHILD_SETTINGS = /^BENCH_(DB|DB_FILE|PG_URL|PG_TABLE|MAIL|SMTP_PORT|SMTP_POOL|SMTP_CONNECTIONS|QUEUE_CONCURRENCY|HASH|CONCURRENCY|PEERS_DIR|RATE_LIMIT|DURABLE|REDIS_URL)$/
 
 /** The path of a file beside this one, for fork(). */
 export function benchFile (relative: string): string {

@@ -78,12 +78,27 @@ export function ratio (measurements: readonly Measurement[], numerator: string, 
  * The same ratio from server CPU time per request (denominator's over numerator's): what the rate
  * ratio would be if both had the same cores, whatever else the shared machine ran meanwhile.
  */
-export function cpuRatio (measurements: readonly Measurement[], numerator: string, denominator: string): Figure {
+export function cpuRatio (measurements: readonly Measurement[], numerator: string, denominator: string, target?: Figure['target']): Figure {
   const runs = [...new Set(measurements.map((m) => m.run))].map((run) => {
     const cost = (name: string): number => measurements.find((m) => m.run === run && m.target === name)?.cpuPerRequest ?? Number.NaN
     return cost(denominator) / cost(numerator)
   })
-  return { name: `${numerator} / ${denominator} by CPU per request`, value: median(runs), unit: 'x', runs, how: 'server CPU us per request, denominator over numerator, per run, median' }
+  return { name: `${numerator} / ${denominator} by CPU per request`, value: median(runs), unit: 'x', runs, ...(target === undefined ? {} : { target }), how: 'server CPU us per request, denominator over numerator, per run, median' }
+}
+
+/** A per-run figure a target recorded in `extra` (`key`), median of the runs. */
+export function extraFigure (measurements: readonly Measurement[], target: string, key: string, name: string, unit: string, bounds?: Figure['target']): Figure {
+  const runs = measurements.filter((m) => m.target === target).map((m) => m.extra?.[key] ?? Number.NaN)
+  return { name: `${target}: ${name}`, value: median(runs), unit, runs, ...(bounds === undefined ? {} : { target: bounds }), how: `${key} per run, median` }
+}
+
+/**
+ * extra[part] / extra[whole] of a target, its worst run, which must be 1: every mail accepted was
+ * delivered, every request stored was done, in every run.
+ */
+export function completeShare (measurements: readonly Measurement[], target: string, part: string, whole: string, how: string): Figure {
+  const runs = measurements.filter((m) => m.target === target).map((m) => (m.extra?.[part] ?? 0) / (m.extra?.[whole] ?? Number.NaN))
+  return { name: `${target}: ${part} / ${whole}`, value: Math.min(...runs), unit: 'x', runs, target: { min: 1 }, how: `${how}, worst run` }
 }
 
 export function met (figure: Figure): boolean | undefined {

@@ -1,5 +1,6 @@
 import { config } from './config.js'
 import { render, writeResult, type ScenarioResult } from './report.js'
+import * as durable from './scenarios/durable.js'
 import * as memory from './scenarios/memory.js'
 import * as peer from './scenarios/peer.js'
 import * as postgres from './scenarios/postgres.js'
@@ -20,6 +21,7 @@ const scenarios: Readonly<Record<string, Scenario>> = {
   'send-link': sendLink,
   'send-code': sendCode,
   smtp,
+  durable,
   reset,
   postgres,
   peer,

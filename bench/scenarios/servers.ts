@@ -1,3 +1,4 @@
+import { rotatingClients } from '../clients.js'
 import { config } from '../config.js'
 import type { Served } from '../measure.js'
 import { benchFile, startChild } from '../processes.js'
@@ -43,10 +44,21 @@ async function start (entry: string, db: Db, options: ServerOptions = {}): Promi
   }
 }
 
+/**
+ * `start`, with every request from another client address (bench/clients.ts). For the plugin with
+ * its rate limits on, and for the targets it is compared with, so that all parse the same requests.
+ */
+export function withClients (start: () => Promise<Served>): () => Promise<Served> {
+  return async () => ({ ...await start(), headers: rotatingClients() })
+}
+
 /** Scenario 1: the bare Fastify route. `body` is made per measurement, so each one rotates from user 1. */
 export function baselineServer (db: Db, body: () => () => string): () => Promise<Served> {
   return async () => ({ ...await start('servers/baseline.ts', db), path: '/send-reset-password-link', body: body() })
 }
+
+/** The plugin with its default rate limits, in memory, behind a trusted proxy: load it withClients(). */
+export const RATE_LIMITED: ServerOptions = { env: { BENCH_RATE_LIMIT: 'default' } }
 
 /** The plugin's send-link route. */
 export function sendLinkServer (db: Db, body: () => () => string, options: ServerOptions = {}): () => Promise<Served> {

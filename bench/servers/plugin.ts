@@ -5,8 +5,12 @@ import { kyselyOf, openStore } from './database.js'
 import { hashers, isHasherName } from './hashers.js'
 import { envNumber, envString, serve } from './ipc.js'
 
-// The plugin as an app would run it, rate limit off, under /api/v1/accounts. The environment picks
-// the store (see database.ts), the mail path and the hasher:
+// The plugin as an app would run it, under /api/v1/accounts, rate limit off unless asked. The environment picks
+// the store (see database.ts), the limits, the delivery mode, the mail path and the hasher:
+//   BENCH_RATE_LIMIT=default       the plugin's default limits, in memory, behind a trusted proxy
+//                                  (trustProxy: the client is the X-Forwarded-For address)
+//   BENCH_DURABLE=1                send-link stores each request in BullMQ (BENCH_REDIS_URL) and a
+//                                  worker in this process does the lookup and the mail (durable.ts)
 //   BENCH_MAIL=drop                deliver() accepts each message and drops it (the request path alone)
 //   BENCH_MAIL=smtp                nodemailer to 127.0.0.1:BENCH_SMTP_PORT; BENCH_SMTP_POOL=1 keeps
 //                                  BENCH_SMTP_CONNECTIONS connections open, else the plugin's default (a URL: a pool of queue.concurrency)
@@ -30,7 +34,8 @@ function mailOptions (): Pick<ResetPasswordOptions, 'mail' | 'deliver'> {
 }
 
 const mail = { accepted: 0, sent: 0, failed: 0 }
-const app = Fastify()
+const rateLimited = envString('BENCH_RATE_LIMIT', 'off') === 'default'
+const app = Fastify({ trustProxy: rateLimited })
 // Every 200 of send-link queued one mail (all seeded users are active and have an address). Counted
 // here, not by the load generator, which misses the requests still in flight when it stops; and only
 // when mail goes out by SMTP, so that the other scenarios measure no hook of ours.
@@ -39,18 +44,22 @@ if (envString('BENCH_MAIL', 'drop') === 'smtp') {
     if (reply.statusCode === 200 && request.url.endsWith('/send-reset-password-link')) mail.accepted++
   })
 }
-await app.register(resetPassword, {
+const options: ResetPasswordOptions = {
   prefix: PREFIX,
   secret: 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
   verificationUrl: 'https://frontend.example/reset-password/',
   users: kyselyUsers(db, { table: store.table }),
-  rateLimit: false,
+  // Absent, the option means the defaults.
+  ...(rateLimited ? {} : { rateLimit: false }),
   // For the send-code scenario; the other routes do not change with it.
   codes: true,
   ...mailOptions(),
   ...(hasher === 'default' ? {} : { password: { hash: hashers[hasher] } }),
   ...(process.env['BENCH_QUEUE_CONCURRENCY'] === undefined ? {} : { queue: { concurrency: envNumber('BENCH_QUEUE_CONCURRENCY') } })
-})
+}
+// Loaded only when asked for: BullMQ and its Redis clients have no place in the other targets' figures.
+const queue = envString('BENCH_DURABLE', '0') === '1' ? (await import('./durable.js')).durable(options) : undefined
+await app.register(resetPassword, { ...options, ...(queue === undefined ? {} : { producer: queue.producer }) })
 
 app.resetPassword.on('mailSent', () => { mail.sent++ })
 app.resetPassword.on('mailFailed', () => { mail.failed++ })
@@ -68,11 +77,16 @@ serve({
   },
   close: async () => {
     await app.close()
+    await queue?.close()
     // Kysely's destroy() closes the SQLite file or ends the pg pool.
     await db.destroy()
   },
   handlers: {
     mail: () => mail,
+    jobs: async () => {
+      if (queue === undefined) throw new Error('start the server with BENCH_DURABLE=1')
+      return await queue.counts()
+    },
     resetMail: () => {
       mail.accepted = mail.sent = mail.failed = 0
       return null
