@@ -77,6 +77,32 @@ t.test('the same wrapped client comes back for the same pool client', async (t) 
   t.equal(created, 1, 'Kysely made one connection for the one client')
 })
 
+t.test('a client released for destruction is not wrapped again', async (t) => {
+  const pool = await openPool(t)
+  if (pool === null) return
+  const named = pgNamedStatements(pool)
+  const first = await named.connect()
+  // Kysely 0.29 passes true to release a client it discarded; 0.28's types have no parameter.
+  const release: (destroy: boolean) => void = first.release
+  release(true)
+  const second = await named.connect()
+  second.release()
+  t.not(second, first)
+})
+
+t.test("the pool's options and client class and each client's process id show through, for Kysely 0.29's query cancellation", async (t) => {
+  const pool = await openPool(t)
+  if (pool === null) return
+  const named = pgNamedStatements(pool)
+  // Kysely 0.28's types do not name them; 0.29 reads them.
+  t.equal(Reflect.get(named, 'options'), Reflect.get(pool, 'options'))
+  t.equal(Reflect.get(named, 'Client'), pg.Client)
+  const client = await named.connect()
+  t.teardown(() => { client.release() })
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid', [])
+  t.equal(Reflect.get(client, 'processID'), rows[0]?.pid)
+})
+
 t.test('texts past max run unnamed', async (t) => {
   const pool = await openPool(t)
   if (pool === null) return

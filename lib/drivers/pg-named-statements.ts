@@ -14,13 +14,18 @@ export interface NamingPgClient {
   query<R>(config: NamedQueryConfig): Promise<PostgresQueryResult<R>>
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>
-  release(): void
+  release(destroy?: boolean): void
+  /** pg's backend process id, which Kysely 0.29 reads to cancel a query. */
+  readonly processID?: number | null
 }
 
 /** A pg `Pool` as far as named statements need it. */
 export interface NamingPgPool {
   connect(): Promise<NamingPgClient>
   end(): Promise<void>
+  /** pg's pool options and client class, with which Kysely 0.29 opens a connection to cancel a query. */
+  readonly options?: object
+  readonly Client?: unknown
 }
 
 export interface PgNamedStatementsOptions {
@@ -57,18 +62,22 @@ export function pgNamedStatements (pool: NamingPgPool, options: PgNamedStatement
   // Kysely keys its connections by client object: a new wrapper per checkout would make it create a
   // connection (and run onCreateConnection) every time.
   const wrapped = new WeakMap<NamingPgClient, PostgresPoolClient>()
-  return {
+  const named = {
     async connect () {
       const client = await pool.connect()
-      let named = wrapped.get(client)
-      if (named === undefined) {
-        named = namingClient(client, nameOf)
-        wrapped.set(client, named)
+      let found = wrapped.get(client)
+      if (found === undefined) {
+        found = namingClient(client, nameOf)
+        wrapped.set(client, found)
       }
-      return named
+      return found
     },
-    async end () { await pool.end() }
+    async end () { await pool.end() },
+    // Read by Kysely 0.29 to cancel a query from a connection of its own.
+    get options () { return pool.options },
+    get Client () { return pool.Client }
   }
+  return named
 }
 
 function namingClient (client: NamingPgClient, nameOf: (text: string) => string | undefined): PostgresPoolClient {
@@ -81,7 +90,13 @@ function namingClient (client: NamingPgClient, nameOf: (text: string) => string 
     if (name === undefined) return client.query<R>(first, parameters)
     return client.query<R>({ name, text: first, values: [...parameters] })
   }
-  return { query, release () { client.release() } }
+  const named = {
+    query,
+    // Kysely 0.29 asks to destroy a client it discarded (after a cancelled query).
+    release (destroy?: boolean) { client.release(destroy) },
+    get processID () { return client.processID }
+  }
+  return named
 }
 
 /** The name of a text's statement, for the first `max` texts seen; the same text gets the same name. */
