@@ -8,7 +8,8 @@ import type {
   NoticeMailData, NoticeTemplate, PasswordOptions, PasswordPolicyOptions, PasswordReason, PasswordValidator, QueueOptions,
   RateLimitOptions, ResetLinkParams, ResetLinks, ResetPassword, ResetPasswordEvents, ResetPasswordOptions, ResetPasswordUser,
   ScryptParams, SendLinkOptions, SignedUser, SignerFactory, UserAdapter, KyselyUsersOptions, KyselyUsersColumns, LoginField,
-  DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob, BreachedPasswordOptions, CodeOptions, CodeMailData, CodeTemplate
+  DjangoSignerOptions, PasswordPolicy, PasswordUser, Producer, DurableJob, LinkRequestJob, ChangedNoticeJob, BreachedPasswordOptions, CodeOptions, CodeMailData, CodeTemplate,
+  SqliteStatementCacheOptions, CacheableSqliteDatabase, CacheableSqliteStatement, PgNamedStatementsOptions, NamingPgPool, NamingPgClient, NamedQueryConfig
 } from '../../lib/index.js'
 import type { DurableQueueStats } from '../../lib/bullmq/index.js'
 
@@ -54,6 +55,8 @@ test('no exported value leaks any', () => {
   expect<LeaksAny<typeof api.hmacSigner>>().type.toBe<false>()
   expect<LeaksAny<typeof api.djangoSigner>>().type.toBe<false>()
   expect<LeaksAny<typeof api.kyselyUsers>>().type.toBe<false>()
+  expect<LeaksAny<typeof api.sqliteStatementCache>>().type.toBe<false>()
+  expect<LeaksAny<typeof api.pgNamedStatements>>().type.toBe<false>()
   expect<LeaksAny<typeof api.hashPassword>>().type.toBe<false>()
   expect<LeaksAny<typeof api.verifyPassword>>().type.toBe<false>()
   expect<LeaksAny<typeof api.createPasswordPolicy>>().type.toBe<false>()
@@ -106,6 +109,13 @@ test('no exported type leaks any', () => {
   expect<LeaksAny<CodeOptions>>().type.toBe<false>()
   expect<LeaksAny<CodeMailData>>().type.toBe<false>()
   expect<LeaksAny<CodeTemplate>>().type.toBe<false>()
+  expect<LeaksAny<SqliteStatementCacheOptions>>().type.toBe<false>()
+  expect<LeaksAny<CacheableSqliteDatabase>>().type.toBe<false>()
+  expect<LeaksAny<CacheableSqliteStatement>>().type.toBe<false>()
+  expect<LeaksAny<PgNamedStatementsOptions>>().type.toBe<false>()
+  expect<LeaksAny<NamingPgPool>>().type.toBe<false>()
+  expect<LeaksAny<NamingPgClient>>().type.toBe<false>()
+  expect<LeaksAny<NamedQueryConfig>>().type.toBe<false>()
 })
 
 test('every type a public function takes or returns can be named from the package root', () => {
@@ -115,6 +125,10 @@ test('every type a public function takes or returns can be named from the packag
   expect<KyselyUsersOptions['columns']>().type.toBe<KyselyUsersColumns | undefined>()
   expect<KyselyUsersOptions['loginFields']>().type.toBe<readonly LoginField[] | undefined>()
   expect<PasswordOptions['breached']>().type.toBe<boolean | BreachedPasswordOptions | undefined>()
+  expect<Parameters<typeof api.sqliteStatementCache>>().type.toBe<[database: CacheableSqliteDatabase, options?: SqliteStatementCacheOptions]>()
+  expect<Parameters<typeof api.pgNamedStatements>>().type.toBe<[pool: NamingPgPool, options?: PgNamedStatementsOptions]>()
+  expect<ReturnType<CacheableSqliteDatabase['prepare']>>().type.toBe<CacheableSqliteStatement>()
+  expect<NamingPgClient['query']>().type.toBeCallableWith({ name: 'n', text: 'select $1', values: [1] } satisfies NamedQueryConfig)
 })
 
 test('the plugin is an async Fastify plugin over its options', () => {
