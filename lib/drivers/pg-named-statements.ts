@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
 import { InvalidOptionError } from '../errors.js'
 
@@ -29,19 +30,21 @@ export interface NamingPgPool {
 }
 
 export interface PgNamedStatementsOptions {
-  /** How many distinct SQL texts get a name; later ones run unnamed. Default 200. */
+  /** How many distinct SQL texts get a name (each from its second use); later ones run unnamed. Default 200. */
   readonly max?: number
 }
 
 const DEFAULT_MAX = 200
+// Texts remembered as seen once, per name that may still be given.
+const SEEN_PER_NAME = 4
 
 /**
  * `pool` for Kysely's `PostgresDialect`, whose clients send each query that has parameters as a named
  * prepared statement, so PostgreSQL parses and plans it once per connection instead of on every query.
  * The name comes from the SQL text, so every connection shares it.
  *
- * Only the first `max` distinct texts get a name, so dynamic SQL cannot make every connection hold
- * unbounded prepared statements. Queries without parameters (`begin`, `commit`, migrations with several
+ * A text gets its name the second time it runs, and only the first `max` texts that come back get
+ * one, so one-off and dynamic SQL cannot make every connection hold unbounded prepared statements. Queries without parameters (`begin`, `commit`, migrations with several
  * statements) and cursors go as before.
  *
  * After a schema change that alters the columns a named statement returns, PostgreSQL answers "cached
@@ -99,16 +102,25 @@ function namingClient (client: NamingPgClient, nameOf: (text: string) => string 
   return named
 }
 
-/** The name of a text's statement, for the first `max` texts seen; the same text gets the same name. */
+/**
+ * The name of a text's statement from its second use on, for the first `max` texts used twice; the
+ * same text gets the same name. A text used once (an id written into the SQL as a literal, say)
+ * never takes a name from the texts that come back.
+ */
 function namer (max: number): (text: string) => string | undefined {
   const names = new Map<string, string>()
+  const seenOnce = new LRUCache<string, true>({ max: max * SEEN_PER_NAME })
   return (text) => {
     let name = names.get(text)
-    if (name === undefined && names.size < max) {
-      // 96 bits of the hash: distinct texts do not meet, and pg refuses a name reused for another text.
-      name = `frp_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
-      names.set(text, name)
+    if (name !== undefined || names.size >= max) return name
+    if (!seenOnce.has(text)) {
+      seenOnce.set(text, true)
+      return undefined
     }
+    seenOnce.delete(text)
+    // 96 bits of the hash: distinct texts do not meet, and pg refuses a name reused for another text.
+    name = `frp_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+    names.set(text, name)
     return name
   }
 }
