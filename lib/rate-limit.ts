@@ -121,6 +121,9 @@ const none: Limits = { sendLink: open, resetPassword: open, resetWithCode: open 
  */
 export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false, storeTimeout: number): Promise<Limits> {
   if (settings === false) return none
+  // An app's own registration may keep its counters anywhere; ours without Redis keeps them in memory,
+  // which cannot hang, so its checks need no timeout (one promise and deadline less per limiter).
+  const inMemory = !instance.hasDecorator('createRateLimit') && settings.redis === undefined
   if (!instance.hasDecorator('createRateLimit')) {
     await instance.register(fastifyRateLimit, {
       global: false,
@@ -138,7 +141,7 @@ export async function rateLimits (instance: FastifyInstance, settings: RateLimit
     })
     return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       // A store that fails or hangs (Redis down) closes the door with the same 503 as a failing user store, never a 500.
-      const result = await bounded(check(request), storeTimeout, 'the rate-limit store').catch((err: unknown) => {
+      const result = await (inMemory ? check(request) : bounded(check(request), storeTimeout, 'the rate-limit store')).catch((err: unknown) => {
         request.log.error({ err }, 'fastify-reset-password: the rate-limit store failed')
         throw new ServiceUnavailableError()
       })
@@ -148,7 +151,8 @@ export async function rateLimits (instance: FastifyInstance, settings: RateLimit
     }
   }
   // IPv6 clients are counted per /64, as @fastify/rate-limit's own key does: one host usually holds a whole /64.
-  const ip = (request: FastifyRequest): string => normalizeIP(request.ip)
+  // An IPv4 address is its own key; normalizeIP would first try it against a long IPv6 pattern.
+  const ip = (request: FastifyRequest): string => request.ip.includes(':') ? normalizeIP(request.ip) : request.ip
   const body = (request: FastifyRequest): Record<string, unknown> => request.body as Record<string, unknown>
   const resetPerIp = limiter('reset:ip', settings.resetPerIp, ip)
   return {

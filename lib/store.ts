@@ -29,11 +29,16 @@ export async function bounded<T> (work: Promise<T>, ms: number, store: string): 
 // A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
 // The durable queue counts as a store: a request it did not take is not accepted.
 export async function fromStore<T> (log: FastifyBaseLogger, timeout: number, query: () => Promise<T>, store = 'the user store'): Promise<T> {
+  let work: Promise<T>
+  // An adapter that throws instead of rejecting is caught the same way, and one that returns a plain value works.
+  try { work = Promise.resolve(query()) } catch (err) { work = Promise.reject(err) }
+  return await orUnavailable(log, bounded(work, timeout, store), store)
+}
+
+/** What `work` gives, or the 503 when it fails: for a store that bounds its own calls (the shared store). */
+export async function orUnavailable<T> (log: FastifyBaseLogger, work: Promise<T>, store: string): Promise<T> {
   try {
-    let work: Promise<T>
-    // An adapter that throws instead of rejecting is caught the same way, and one that returns a plain value works.
-    try { work = Promise.resolve(query()) } catch (err) { work = Promise.reject(err) }
-    return await bounded(work, timeout, store)
+    return await work
   } catch (err) {
     log.error({ err }, `fastify-reset-password: ${store} failed`)
     throw new ServiceUnavailableError()

@@ -5,7 +5,7 @@ import type { Composer } from './compose.js'
 import type { MailJob } from './queue.js'
 import type { SharedStore } from '../store/shared-store.js'
 import { loginKey, type AccountCap } from '../rate-limit.js'
-import { fromStore } from '../store.js'
+import { fromStore, orUnavailable } from '../store.js'
 
 /**
  * Hands a mail job on. The plugin's in-process path pushes it to its queue and returns at once;
@@ -59,8 +59,9 @@ export function eligible (user: ResetPasswordUser): boolean {
 
 /** What the plugin and a durable worker both do for a send-link request. */
 export function createLinkRequests ({ users, compose, events, log, storeTimeout, store, cap }: LinkRequestsDeps): LinkRequests {
+  // The shared store bounds its own calls when it can hang (Redis); in memory it cannot.
   const count = async (key: string, windowMs: number): Promise<number> =>
-    await fromStore(log, storeTimeout, () => store.hit(key, windowMs), 'the shared store')
+    await orUnavailable(log, store.hit(key, windowMs), 'the shared store')
 
   function linkJob (user: ResetPasswordUser, locale: string | undefined): MailJob {
     return {

@@ -55,28 +55,30 @@ function greeting (user: ResetPasswordUser): string {
 }
 
 /** The default reset-link mail, in English. */
-export const defaultLinkTemplate: LinkTemplate = ({ user, link, expiresAt }) => ({
-  subject: 'Reset your password',
-  text: [
-    greeting(user),
-    '',
-    'Someone asked to reset the password of your account. To choose a new password, open this link:',
-    '',
-    link,
-    '',
-    `The link expires at ${expiresAt.toISOString()}.`,
-    'If you did not ask for it, ignore this mail: your password stays as it is.',
-    ''
-  ].join('\n'),
-  html: [
-    `<p>${escapeHtml(greeting(user))}</p>`,
-    '<p>Someone asked to reset the password of your account. To choose a new password, open this link:</p>',
-    `<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`,
-    `<p>The link expires at ${expiresAt.toISOString()}.</p>`,
-    '<p>If you did not ask for it, ignore this mail: your password stays as it is.</p>',
-    ''
-  ].join('\n')
-})
+export const defaultLinkTemplate: LinkTemplate = ({ user, link, expiresAt }) => {
+  // Every mail runs this on the server's event loop: each part is written once, as one template.
+  const hello = greeting(user)
+  const expires = expiresAt.toISOString()
+  const href = escapeHtml(link)
+  return {
+    subject: 'Reset your password',
+    text: `${hello}
+
+Someone asked to reset the password of your account. To choose a new password, open this link:
+
+${link}
+
+The link expires at ${expires}.
+If you did not ask for it, ignore this mail: your password stays as it is.
+`,
+    html: `<p>${escapeHtml(hello)}</p>
+<p>Someone asked to reset the password of your account. To choose a new password, open this link:</p>
+<p><a href="${href}">${href}</a></p>
+<p>The link expires at ${expires}.</p>
+<p>If you did not ask for it, ignore this mail: your password stays as it is.</p>
+`
+  }
+}
 
 /** The default "your password was changed" notice, in English. It carries no link that changes anything. */
 export const defaultChangedNotice: NoticeTemplate = ({ user, changedAt }) => ({

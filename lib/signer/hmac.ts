@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto'
 import type { LinkSigner, SignedUser, SignerFactory } from './signer.js'
 
 // Domain separation: a key shared with other parts of an app cannot produce a reset signature,
@@ -7,8 +7,9 @@ const PURPOSE = 'fastify-reset-password/reset-link/v1'
 // base64url of a SHA-256 digest without padding is always 43 characters.
 const SIGNATURE_FORMAT = /^[A-Za-z0-9_-]{43}$/
 
-function deriveKey (secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, '', PURPOSE, 32))
+// A KeyObject, made once: createHmac copies a Buffer key into a new one on every call.
+function deriveKey (secret: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', PURPOSE, 32)))
 }
 
 // Length-prefixed fields make the encoding unambiguous: no choice of user id or e-mail can shift
@@ -46,11 +47,11 @@ export function hmacSigner (secrets: readonly string[]): SignerFactory {
     const message = (user: SignedUser, timestamp: number): Buffer => encode(oneTimeUse
       ? [PURPOSE, user.id, String(timestamp), user.passwordHash, user.email ?? '']
       : [PURPOSE, user.id, String(timestamp)])
-    const mac = (key: Buffer, data: Buffer): Buffer => createHmac('sha256', key).update(data).digest()
+    const mac = (key: KeyObject, data: Buffer): Buffer => createHmac('sha256', key).update(data).digest()
 
     const signer: LinkSigner = {
       sign (user, timestamp) {
-        return mac(keys[0] as Buffer, message(user, timestamp)).toString('base64url')
+        return mac(keys[0] as KeyObject, message(user, timestamp)).toString('base64url')
       },
       verify (user, timestamp, signature) {
         if (!SIGNATURE_FORMAT.test(signature)) return false
