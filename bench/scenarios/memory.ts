@@ -13,8 +13,14 @@ const MEMORY_WARMUP = 5
 interface Memory {
   readonly rss: number
   readonly heapUsed: number
+  /** The JS heap V8 keeps committed, in use or not. */
+  readonly heapTotal: number
   readonly external: number
 }
+
+// The requests come in this many parts, each followed by a GC and a reading: a leak grows every
+// part by about the same, memory that fills once stops growing after the first ones.
+const PARTS = 5
 
 export async function run (): Promise<ScenarioResult> {
   const served = await sendLinkServer('sqlite', () => rotating(config.users, existingEmail), { execArgv: ['--expose-gc'] })()
@@ -28,18 +34,33 @@ export async function run (): Promise<ScenarioResult> {
     if (config.warmup > 0) await load({ ...spec, seconds: Math.max(config.warmup, MEMORY_WARMUP) })
     const before = await served.child.call<Memory>('gc')
     const statsBefore = await served.child.stats()
-    const result = await load({ ...spec, amount: config.memoryRequests })
+    const readings: Memory[] = []
+    // The table's row is the first part's: the later ones start after a forced GC, whose CPU is not a request's.
+    const result = await load({ ...spec, amount: Math.round(config.memoryRequests / PARTS) })
     const after = await served.child.stats()
-    const afterGc = await served.child.call<Memory>('gc')
+    readings.push(await served.child.call<Memory>('gc'))
+    for (let part = 1; part < PARTS; part++) {
+      await load({ ...spec, amount: Math.round(config.memoryRequests / PARTS) })
+      readings.push(await served.child.call<Memory>('gc'))
+    }
+    const afterGc = readings.at(-1) as Memory
+    const first = readings[0] as Memory
     const how = 'server RSS (MB)'
     return {
       measurements: [measurement('send-link', 1, result, statsBefore, after, result.seconds * 1000)],
       figures: [
         { name: 'RSS at start', value: started / MB, unit: 'MB', how },
         { name: 'RSS after warm-up and GC (before)', value: before.rss / MB, unit: 'MB', how },
-        { name: 'RSS right after the requests', value: after.rss / MB, unit: 'MB', how },
+        { name: 'RSS right after the first part', value: after.rss / MB, unit: 'MB', how },
         { name: 'RSS after the requests and GC', value: afterGc.rss / MB, unit: 'MB', how },
         { name: 'growth after GC', value: (afterGc.rss - before.rss) / MB, unit: 'MB', target: { max: 5 }, how: 'RSS after GC - RSS before' },
+        ...readings.map((reading, i) => ({
+          name: `RSS after GC at ${(Math.round(config.memoryRequests / PARTS) * (i + 1)).toLocaleString('en-US')} requests (JS heap ${(reading.heapUsed / MB).toFixed(1)} MB in use, ${(reading.heapTotal / MB).toFixed(1)} MB committed)`,
+          value: reading.rss / MB,
+          unit: 'MB',
+          how: `RSS after GC; JS heap committed ${(reading.heapTotal / MB).toFixed(1)} MB, in use ${(reading.heapUsed / MB).toFixed(1)} MB`
+        })),
+        { name: `growth after GC over the last ${PARTS - 1} parts`, value: (afterGc.rss - first.rss) / MB, unit: 'MB', how: 'RSS after GC, last reading - first reading' },
         // Which part grew: live JavaScript objects (a leak would show here) or memory V8 and the
         // allocators keep committed after a GC.
         { name: 'JS heap in use, before', value: before.heapUsed / MB, unit: 'MB', how: 'process.memoryUsage().heapUsed after GC' },

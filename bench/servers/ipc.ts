@@ -25,8 +25,8 @@ const builtIn: Record<string, Handler> = {
     if (gc === undefined) throw new Error('start the process with --expose-gc')
     gc()
     gc()
-    const { rss, heapUsed, external } = process.memoryUsage()
-    return { rss, heapUsed, external }
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage()
+    return { rss, heapUsed, heapTotal, external }
   }
 }
 
