@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql, type Generated } from 'kysely'
-import { hashPassword } from '../lib/index.js'
+import { hashPassword, sqliteStatementCache } from '../lib/index.js'
 
 export interface ExampleDB {
   users: {
@@ -33,7 +33,7 @@ export interface OpenOptions {
  */
 export async function openDatabase (file: string, options: OpenOptions = {}): Promise<Kysely<ExampleDB>> {
   if (options.fresh === true) await rm(file, { force: true })
-  const db = new Kysely<ExampleDB>({ dialect: new SqliteDialect({ database: new Database(file) }) })
+  const db = new Kysely<ExampleDB>({ dialect: new SqliteDialect({ database: sqliteStatementCache(new Database(file)) }) })
   await db.schema.createTable('users').ifNotExists()
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('username', 'varchar(150)', (c) => c.notNull().unique())
