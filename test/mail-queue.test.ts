@@ -278,3 +278,18 @@ t.test('a deliver function that throws a non-Error is retried and reported as an
   t.equal(failed[0]!.attempts, 2)
   t.equal(failed[0]!.error.message, 'down')
 })
+
+t.test('a queue of high concurrency sending through the pooled transport warns of no listener leak', async (t) => {
+  const warnings: Error[] = []
+  const onWarning = (warning: Error): void => { warnings.push(warning) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const h = await buildApp(t, { plugin: { queue: { concurrency: 16 } } })
+  if (h === null) return
+  // Slow enough that every mail is in flight at once.
+  h.sink.fault({ kind: 'slow', delayMs: 200 })
+  for (let i = 0; i < 20; i++) await userNamed(h, `user${i}`)
+  for (let i = 0; i < 20; i++) await h.post('send-reset-password-link', { login: `user${i}` })
+  await h.sink.waitForMails(20)
+  t.same(warnings.map((warning) => warning.name), [])
+})

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ResetPasswordUser } from '../users/adapter.js'
 import type { MailMessage } from './templates.js'
@@ -70,6 +71,9 @@ export function isPermanent (err: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600
 }
 
+// An upper bound with room to spare on the listeners nodemailer adds to the abort signal per delivery.
+const LISTENERS_PER_DELIVERY = 3
+
 const closed = (): Error => new Error('fastify-reset-password: closed before the mail could be sent')
 
 /**
@@ -101,6 +105,10 @@ export class MailQueue {
     this.#log = log
     this.#settings = settings
     this.#now = now
+    // nodemailer listens to the signal once per mail it is sending and once more while the mail waits
+    // in its pool, and lets go when the mail is done: up to two listeners per delivery in flight. Past
+    // Node's default of 10 (a concurrency of 6 or more) it warned of a leak that is not one.
+    setMaxListeners(Math.max(10, LISTENERS_PER_DELIVERY * settings.concurrency), this.#abort.signal)
   }
 
   /** Mails queued, in flight or waiting for a retry. */
