@@ -4,6 +4,7 @@ import { config } from './config.js'
 import { load, type LoadResult, type LoadSpec } from './load.js'
 import { benchFile, startChild, type Child } from './processes.js'
 import type { HasherName } from './servers/hashers.js'
+import { median } from './stats.js'
 
 /** One measurement of one target: one fresh server process, warmed up, then loaded for the duration. */
 export interface Measurement {
@@ -96,6 +97,79 @@ export function httpTarget (name: string, start: () => Promise<Served>, options:
         await served.cleanup?.()
       }
     }
+  }
+}
+
+/** Which of two kinds of request a paired target sends; it switches between them. */
+export type Kind = 'first' | 'second'
+
+/**
+ * Two kinds of request on one server, in alternating phases (`phases` of each, the order flipping
+ * every pair, together lasting the configured duration), each phase's CPU counted from before its
+ * load until the server is idle again (so the work a request leaves after its reply counts for its
+ * kind). Separate servers for each kind differ by more than their requests do: from run to run the
+ * CPU per request of one target on a fresh process moved by up to 15 % here. `extra` holds each
+ * kind's CPU per request and their ratio, second over first.
+ */
+export function pairedTarget (name: string, start: () => Promise<Served>, choose: (kind: Kind) => void, phases = 5): Target {
+  return {
+    name,
+    async measure (run) {
+      const served = await start()
+      try {
+        const spec = loadOf(served)
+        const seconds = config.duration / (2 * phases)
+        for (const kind of ['first', 'second'] as const) {
+          choose(kind)
+          if (config.warmup > 0) await load({ ...spec, seconds: config.warmup })
+        }
+        await settle(served.child)
+        const spent = { first: { cpu: 0, requests: 0 }, second: { cpu: 0, requests: 0 } }
+        const results: LoadResult[] = []
+        const before = await served.child.stats()
+        const started = performance.now()
+        for (let phase = 0; phase < 2 * phases; phase++) {
+          // first, second, second, first, first, second...: each kind as often first as second.
+          const kind: Kind = (phase % 4 === 0 || phase % 4 === 3) ? 'first' : 'second'
+          choose(kind)
+          const from = await served.child.stats()
+          const result = await load({ ...spec, seconds })
+          await settle(served.child)
+          spent[kind].cpu += (await served.child.stats()).cpu - from.cpu
+          spent[kind].requests += result.requests
+          results.push(result)
+        }
+        const after = await served.child.stats()
+        const whole = combined(results)
+        const first = spent.first.cpu / spent.first.requests
+        const second = spent.second.cpu / spent.second.requests
+        return {
+          ...measurement(name, run, whole, before, after, performance.now() - started),
+          extra: { firstCpuPerRequest: first, secondCpuPerRequest: second, secondOverFirst: second / first }
+        }
+      } finally {
+        await served.child.stop()
+        await served.cleanup?.()
+      }
+    }
+  }
+}
+
+// Several loads as one: requests and statuses summed, rates over the summed time, latencies the median of the phases'.
+function combined (results: readonly LoadResult[]): LoadResult {
+  const seconds = results.reduce((sum, r) => sum + r.seconds, 0)
+  const requests = results.reduce((sum, r) => sum + r.requests, 0)
+  const statuses: Record<string, number> = {}
+  for (const r of results) for (const [status, count] of Object.entries(r.statuses)) statuses[status] = (statuses[status] ?? 0) + count
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99)),
+    statuses,
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    clientCpu: results.reduce((sum, r) => sum + r.clientCpu * r.seconds, 0) / seconds
   }
 }
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 // The parser @fastify/rate-limit reads `timeWindow` strings with, so both read '15 minutes' alike.
 import { parse } from '@lukeed/ms'
-import { caseFold } from 'unicode-case-folding'
+import { fold } from './fold.js'
 import { InvalidOptionError, RateLimitedError, ServiceUnavailableError } from './errors.js'
 import { bounded } from './store.js'
 
@@ -95,7 +95,7 @@ export function accountCap (settings: RateLimitSettings | false): AccountCap {
 
 /** The key of a login's bucket: variants of one address share it, and the store never sees the address itself. */
 export function loginKey (login: string): string {
-  return createHash('sha256').update(caseFold(login.normalize('NFKC')).trim()).digest('base64url')
+  return createHash('sha256').update(fold(login).trim()).digest('base64url')
 }
 
 export interface RouteLimits {

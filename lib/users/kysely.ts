@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { CompiledQuery, Kysely, RawBuilder } from 'kysely'
-import { caseFold } from 'unicode-case-folding'
+import { fold } from '../fold.js'
 import { InvalidOptionError } from '../errors.js'
 import type { ResetPasswordUser, UserAdapter } from './adapter.js'
 
@@ -223,10 +223,6 @@ function idKey (id: unknown): bigint | string {
   return INTEGER_TEXT.test(text) ? BigInt(text) : text
 }
 
-// Python's `unicodedata.normalize('NFKC', s).casefold()`, as in Django's _unicode_ci_compare.
-function fold (value: string): string {
-  return caseFold(value.normalize('NFKC'))
-}
 
 function resolve (options: KyselyUsersOptions): Settings {
   if (typeof options !== 'object' || options === null) {
