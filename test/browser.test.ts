@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Request } from 'playwright-core'
-import { buildExample } from '../example/app.js'
+import { buildExample, type ExampleOptions } from '../example/app.js'
 import { DEMO_USER } from '../example/db.js'
 import { freePort, launchChromium, watchedPage } from './helpers/browser.js'
 import { linkFrom, startSmtpSink } from './helpers/smtp.js'
@@ -15,29 +15,33 @@ const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url))
 const NEW_PASSWORD = 'correct horse battery staple 42'
 const HOUR = 3600 * 1000
 
-t.test('a user resets a forgotten password in Chromium and logs in with it', async (t) => {
+/**
+ * The example app on a fresh SQLite file and a real SMTP sink, listening on a free port, and a
+ * watched Chromium page on it; null when Chromium is not there (outside CI).
+ */
+async function openExample (t: Test, plugin?: ExampleOptions['plugin']) {
   const browser = await launchChromium(t)
-  if (browser === null) return
+  if (browser === null) return null
   const dir = await mkdtemp(join(tmpdir(), 'fastify-reset-password-browser-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   await mkdir(ARTIFACTS, { recursive: true })
   const sink = await startSmtpSink(t)
-  // The plugin's clock, moved forward to make a mailed link expire.
-  const clock = { offset: 0 }
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
-  const app = await buildExample({
-    database: join(dir, 'example.sqlite'),
-    publicUrl: `${origin}/`,
-    smtpUrl: sink.url,
-    plugin: { now: () => Date.now() + clock.offset }
-  })
+  const app = await buildExample({ database: join(dir, 'example.sqlite'), publicUrl: `${origin}/`, smtpUrl: sink.url, ...(plugin === undefined ? {} : { plugin }) })
   t.teardown(async () => { await app.close() })
   await app.listen({ port, host: '127.0.0.1' })
-
   const context = await browser.newContext()
   t.teardown(async () => { await context.close() })
-  const { page, problems, screenshot, outcome } = await watchedPage(context, origin, ARTIFACTS)
+  return { sink, origin, ...await watchedPage(context, origin, ARTIFACTS) }
+}
+
+t.test('a user resets a forgotten password in Chromium and logs in with it', async (t) => {
+  // The plugin's clock, moved forward to make a mailed link expire.
+  const clock = { offset: 0 }
+  const example = await openExample(t, { now: () => Date.now() + clock.offset })
+  if (example === null) return
+  const { sink, origin, page, problems, screenshot, outcome } = example
   const requests: Request[] = []
   page.on('request', (request) => requests.push(request))
   const focused = async (): Promise<string> => await page.evaluate(() => {
@@ -217,21 +221,9 @@ t.test('a user resets a forgotten password in Chromium and logs in with it', asy
 })
 
 t.test('a user resets a forgotten password with a mailed code in Chromium', async (t) => {
-  const browser = await launchChromium(t)
-  if (browser === null) return
-  const dir = await mkdtemp(join(tmpdir(), 'fastify-reset-password-browser-'))
-  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  await mkdir(ARTIFACTS, { recursive: true })
-  const sink = await startSmtpSink(t)
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
-  const app = await buildExample({ database: join(dir, 'example.sqlite'), publicUrl: `${origin}/`, smtpUrl: sink.url })
-  t.teardown(async () => { await app.close() })
-  await app.listen({ port, host: '127.0.0.1' })
-
-  const context = await browser.newContext()
-  t.teardown(async () => { await context.close() })
-  const { page, problems, screenshot, outcome } = await watchedPage(context, origin, ARTIFACTS)
+  const example = await openExample(t)
+  if (example === null) return
+  const { sink, origin, page, problems, screenshot, outcome } = example
   const submit = async (code: string, password: string): Promise<void> => {
     await page.getByLabel('Code from the e-mail').fill(code)
     await page.getByLabel('New password', { exact: true }).fill(password)
