@@ -1,6 +1,7 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { scrypt, timingSafeEqual } from 'node:crypto'
 import type { BinaryLike, ScryptOptions } from 'node:crypto'
 import { promisify } from 'node:util'
+import { saltSource } from './salts.js'
 
 /**
  * scrypt cost parameters, named as passlib writes them in the hash: `ln` is log2 of N.
@@ -19,6 +20,7 @@ type Params = Required<ScryptParams>
 const DEFAULTS: Params = { ln: 17, r: 8, p: 1 }
 const SALT_BYTES = 16
 const KEY_BYTES = 32
+const nextSalt = saltSource(SALT_BYTES)
 
 // A stored hash is data: these bounds turn a corrupt one (ln=64, r=0) into a plain false before
 // scrypt sees it. At their top they still allow 4 GiB and minutes of work; the hashes are the app's own.
@@ -56,7 +58,7 @@ export async function hashPassword (password: string, params: ScryptParams = {})
       throw new RangeError(`hashPassword: params.${name} must be an integer from ${min} to ${max}`)
     }
   }
-  const salt = randomBytes(SALT_BYTES)
+  const salt = nextSalt()
   const key = await derive(password, salt, full)
   return `$scrypt$ln=${full.ln},r=${full.r},p=${full.p}$${base64(salt)}$${base64(key)}`
 }
