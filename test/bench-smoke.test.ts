@@ -22,7 +22,7 @@ const TARGETS = {
   reset: ['reset', 'bare hash', 'reset cheap-hash', 'bare cheap hash'],
   postgres: ['baseline pg', 'send-link pg', 'send-link rate-limited pg', 'reset pg', 'bare hash', 'reset cheap-hash pg', 'bare cheap hash'],
   peer: ['send-link', 'better-auth'],
-  memory: ['send-link', 'MALLOC_ARENA_MAX=2: send-link']
+  memory: ['send-link']
 } as const
 type Scenario = keyof typeof TARGETS
 const SCENARIOS = Object.keys(TARGETS) as Scenario[]

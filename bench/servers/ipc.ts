@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+
 // The child side of the protocol bench/processes.ts speaks: a server process reports 'ready' with
 // its port, then answers requests ({ id, type, ...payload }) with { id, result } or { id, error }.
 
@@ -26,8 +28,29 @@ const builtIn: Record<string, Handler> = {
     gc()
     gc()
     const { rss, heapUsed, heapTotal, external } = process.memoryUsage()
-    return { rss, heapUsed, heapTotal, external }
+    return { rss, heapUsed, heapTotal, external, ...residentParts() }
   }
+}
+
+/**
+ * RSS split as Linux counts it (/proc/self/status): `RssAnon`, the process's own memory (heaps,
+ * stacks), and `RssFile`, pages of mapped files (the node binary, shared libraries) that are in
+ * memory now. The kernel may drop the second kind at any time and read it back on the next use, so
+ * it moves without the process doing anything. Empty where there is no /proc.
+ */
+function residentParts (): { anon?: number, file?: number } {
+  let status: string
+  try {
+    status = readFileSync('/proc/self/status', 'utf8')
+  } catch {
+    return {}
+  }
+  const kb = (name: string): number | undefined => {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)
+    return match === null ? undefined : Number(match[1]) * 1024
+  }
+  const [anon, file] = [kb('RssAnon'), kb('RssFile')]
+  return { ...(anon === undefined ? {} : { anon }), ...(file === undefined ? {} : { file }) }
 }
 
 function cpuMicros (): number {
