@@ -33,11 +33,7 @@ const parts = (memory: Memory): string => memory.anon === undefined || memory.fi
 const PARTS = 5
 
 export async function run (): Promise<ScenarioResult> {
-  return await measureMemory('', {})
-}
-
-async function measureMemory (label: string, env: Readonly<Record<string, string>>): Promise<ScenarioResult> {
-  const served = await sendLinkServer('sqlite', () => rotating(config.users, existingEmail), { execArgv: ['--expose-gc'], env })()
+  const served = await sendLinkServer('sqlite', () => rotating(config.users, existingEmail), { execArgv: ['--expose-gc'] })()
   try {
     const spec = { url: served.child.url + served.path, body: served.body }
     const { rss: started } = await served.child.stats()
@@ -76,28 +72,28 @@ async function measureMemory (label: string, env: Readonly<Record<string, string
     const first = readings[0] as Memory
     const how = 'server RSS (MB)'
     return {
-      measurements: [measurement(`${label}send-link`, 1, result, statsBefore, after, result.seconds * 1000)],
+      measurements: [measurement('send-link', 1, result, statsBefore, after, result.seconds * 1000)],
       figures: [
-        { name: `${label}RSS at start`, value: started / MB, unit: 'MB', how },
-        { name: `${label}RSS after warm-up and GC (before)`, value: before.rss / MB, unit: 'MB', how },
-        { name: `${label}RSS right after the first part`, value: after.rss / MB, unit: 'MB', how },
-        { name: `${label}RSS after the requests and GC`, value: afterGc.rss / MB, unit: 'MB', how },
-        { name: `${label}growth after GC`, value: (afterGc.rss - before.rss) / MB, unit: 'MB', target: { max: 5 }, how: 'RSS after GC - RSS before' },
+        { name: 'RSS at start', value: started / MB, unit: 'MB', how },
+        { name: 'RSS after warm-up and GC (before)', value: before.rss / MB, unit: 'MB', how },
+        { name: 'RSS right after the first part', value: after.rss / MB, unit: 'MB', how },
+        { name: 'RSS after the requests and GC', value: afterGc.rss / MB, unit: 'MB', how },
+        { name: 'growth after GC', value: (afterGc.rss - before.rss) / MB, unit: 'MB', target: { max: 5 }, how: 'RSS after GC - RSS before' },
         ...readings.map((reading, i) => ({
-          name: `${label}RSS after GC at ${(Math.round(config.memoryRequests / PARTS) * (i + 1)).toLocaleString('en-US')} requests (JS heap ${(reading.heapUsed / MB).toFixed(1)} MB in use, ${(reading.heapTotal / MB).toFixed(1)} MB committed${parts(reading)})`,
+          name: `RSS after GC at ${(Math.round(config.memoryRequests / PARTS) * (i + 1)).toLocaleString('en-US')} requests (JS heap ${(reading.heapUsed / MB).toFixed(1)} MB in use, ${(reading.heapTotal / MB).toFixed(1)} MB committed${parts(reading)})`,
           value: reading.rss / MB,
           unit: 'MB',
           how: `RSS after GC; JS heap committed ${(reading.heapTotal / MB).toFixed(1)} MB, in use ${(reading.heapUsed / MB).toFixed(1)} MB`
         })),
         ...(before.anon === undefined || afterGc.anon === undefined
           ? []
-          : [{ name: `${label}growth of anonymous memory after GC`, value: (afterGc.anon - before.anon) / MB, unit: 'MB', how: 'RssAnon after GC - RssAnon before (/proc/self/status)' }]),
-        { name: `${label}growth after GC over the last ${PARTS - 1} parts`, value: (afterGc.rss - first.rss) / MB, unit: 'MB', how: 'RSS after GC, last reading - first reading' },
+          : [{ name: 'growth of anonymous memory after GC', value: (afterGc.anon - before.anon) / MB, unit: 'MB', how: 'RssAnon after GC - RssAnon before (/proc/self/status)' }]),
+        { name: `growth after GC over the last ${PARTS - 1} parts`, value: (afterGc.rss - first.rss) / MB, unit: 'MB', how: 'RSS after GC, last reading - first reading' },
         // Which part grew: live JavaScript objects (a leak would show here) or memory V8 and the
         // allocators keep committed after a GC.
-        { name: `${label}JS heap in use, before`, value: before.heapUsed / MB, unit: 'MB', how: 'process.memoryUsage().heapUsed after GC' },
-        { name: `${label}JS heap in use, after`, value: afterGc.heapUsed / MB, unit: 'MB', how: 'process.memoryUsage().heapUsed after GC' },
-        { name: `${label}external (Buffers), after`, value: afterGc.external / MB, unit: 'MB', how: 'process.memoryUsage().external after GC' }
+        { name: 'JS heap in use, before', value: before.heapUsed / MB, unit: 'MB', how: 'process.memoryUsage().heapUsed after GC' },
+        { name: 'JS heap in use, after', value: afterGc.heapUsed / MB, unit: 'MB', how: 'process.memoryUsage().heapUsed after GC' },
+        { name: 'external (Buffers), after', value: afterGc.external / MB, unit: 'MB', how: 'process.memoryUsage().external after GC' }
       ]
     }
   } finally {
