@@ -121,10 +121,11 @@ const none: Limits = { sendLink: open, resetPassword: open, resetWithCode: open 
  */
 export async function rateLimits (instance: FastifyInstance, settings: RateLimitSettings | false, storeTimeout: number): Promise<Limits> {
   if (settings === false) return none
+  const ours = !instance.hasDecorator('createRateLimit')
   // An app's own registration may keep its counters anywhere; ours without Redis keeps them in memory,
   // which cannot hang, so its checks need no timeout (one promise and deadline less per limiter).
-  const inMemory = !instance.hasDecorator('createRateLimit') && settings.redis === undefined
-  if (!instance.hasDecorator('createRateLimit')) {
+  const inMemory = ours && settings.redis === undefined
+  if (ours) {
     await instance.register(fastifyRateLimit, {
       global: false,
       ...(settings.redis === undefined ? {} : { redis: settings.redis as never, nameSpace: 'fastify-reset-password:' })
