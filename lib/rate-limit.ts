@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 // The parser @fastify/rate-limit reads `timeWindow` strings with, so both read '15 minutes' alike.
@@ -93,9 +93,17 @@ export function accountCap (settings: RateLimitSettings | false): AccountCap {
   return { max: settings === false ? Infinity : max, windowMs: typeof timeWindow === 'number' ? timeWindow : parse(timeWindow) as number }
 }
 
+// crypto.hash (Node 20.12 and 21.7 on) digests a string in one call, with no Hash object: in a
+// profile of send-link under load, createHash, update and digest took 3 µs a key.
+/* c8 ignore start: the fallback is for Node 20.0 to 20.11 only, which no test runs on */
+const sha256 = typeof crypto.hash === 'function'
+  ? (text: string): string => crypto.hash('sha256', text, 'base64url')
+  : (text: string): string => crypto.createHash('sha256').update(text).digest('base64url')
+/* c8 ignore stop */
+
 /** The key of a login's bucket: variants of one address share it, and the store never sees the address itself. */
 export function loginKey (login: string): string {
-  return createHash('sha256').update(fold(login).trim()).digest('base64url')
+  return sha256(fold(login).trim())
 }
 
 export interface RouteLimits {
