@@ -13,6 +13,11 @@ export interface LoadSpec {
   /** A fixed number of requests instead of a duration. */
   readonly amount?: number
   readonly connections?: number
+  /**
+   * Keeps this process's event loop polling (a setImmediate loop) instead of sleeping between
+   * responses, so that the server's writes never have to wake it (the wake-up scenario).
+   */
+  readonly poll?: boolean
 }
 
 export interface LoadResult {
@@ -41,6 +46,9 @@ function setup ({ body, headers }: LoadSpec): Setup {
 /** POSTs JSON with autocannon from this process, one core's worth at most, while the server runs in another. */
 export async function load (spec: LoadSpec): Promise<LoadResult> {
   const cpu = process.cpuUsage()
+  let polling = spec.poll === true
+  const poll = (): void => { if (polling) setImmediate(poll) }
+  poll()
   const result = await autocannon({
     url: spec.url,
     method: 'POST',
@@ -49,6 +57,7 @@ export async function load (spec: LoadSpec): Promise<LoadResult> {
     ...(spec.amount === undefined ? { duration: spec.seconds ?? config.duration } : { amount: spec.amount }),
     requests: [{ setupRequest: setup(spec) }]
   })
+  polling = false
   const used = process.cpuUsage(cpu)
   const statuses: Record<string, number> = {}
   for (const [code, { count = 0 }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count

@@ -8,6 +8,7 @@ import * as reset from './scenarios/reset.js'
 import * as sendLink from './scenarios/send-link.js'
 import * as sendCode from './scenarios/send-code.js'
 import * as smtp from './scenarios/smtp.js'
+import * as wakeup from './scenarios/wakeup.js'
 
 // `npm run bench` runs every scenario; `npm run bench:<name>` (or `node --import tsx bench/run.ts <name>...`) some.
 // Each prints its table and writes bench/results/<name>.json.
@@ -25,7 +26,8 @@ const scenarios: Readonly<Record<string, Scenario>> = {
   reset,
   postgres,
   peer,
-  memory
+  memory,
+  wakeup
 }
 
 const names = process.argv.slice(2)

@@ -22,7 +22,8 @@ const TARGETS = {
   reset: ['reset', 'bare hash', 'reset cheap-hash', 'bare cheap hash'],
   postgres: ['baseline pg', 'send-link pg', 'send-link rate-limited pg', 'reset pg', 'bare hash', 'reset cheap-hash pg', 'bare cheap hash'],
   peer: ['send-link', 'better-auth'],
-  memory: ['send-link']
+  memory: ['send-link'],
+  wakeup: ['spin 30 us, client sleeping', 'spin 30 us, client polling', 'spin 60 us, client sleeping', 'spin 60 us, client polling']
 } as const
 type Scenario = keyof typeof TARGETS
 const SCENARIOS = Object.keys(TARGETS) as Scenario[]
