@@ -30,6 +30,11 @@ export const config = {
   pgUrl: process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
   /** The Redis of the durable scenario's BullMQ queue, as the tests name it. */
   redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  /**
+   * Whether the load generator polls instead of sleeping between responses (BENCH_POLL=1), for every
+   * target that does not choose: see scenario 9. Off in the published method.
+   */
+  poll: process.env['BENCH_POLL'] === '1',
   /** A folder: every server process writes a V8 CPU profile there (node --cpu-prof) when it stops. */
   cpuProfileDir: process.env['BENCH_CPU_PROF']
 } as const

@@ -15,7 +15,8 @@ export interface LoadSpec {
   readonly connections?: number
   /**
    * Keeps this process's event loop polling (a setImmediate loop) instead of sleeping between
-   * responses, so that the server's writes never have to wake it (the wake-up scenario).
+   * responses, so that the server's writes never have to wake it (the wake-up scenario). Default:
+   * `config.poll` (BENCH_POLL).
    */
   readonly poll?: boolean
 }
@@ -46,7 +47,7 @@ function setup ({ body, headers }: LoadSpec): Setup {
 /** POSTs JSON with autocannon from this process, one core's worth at most, while the server runs in another. */
 export async function load (spec: LoadSpec): Promise<LoadResult> {
   const cpu = process.cpuUsage()
-  let polling = spec.poll === true
+  let polling = spec.poll ?? config.poll
   const poll = (): void => { if (polling) setImmediate(poll) }
   poll()
   const result = await autocannon({

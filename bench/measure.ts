@@ -52,7 +52,7 @@ export interface HttpTargetOptions {
   readonly connections?: number
   /** Seconds of load, when not the configured duration. */
   readonly seconds?: number
-  /** The load generator polls instead of sleeping (see LoadSpec.poll). */
+  /** Whether the load generator polls instead of sleeping (see LoadSpec.poll); default BENCH_POLL. */
   readonly poll?: boolean
 }
 
@@ -86,7 +86,7 @@ export function httpTarget (name: string, start: () => Promise<Served>, options:
     async measure (run) {
       const served = await start()
       try {
-        const spec = { ...loadOf(served), ...(options.connections === undefined ? {} : { connections: options.connections }), poll: options.poll === true }
+        const spec = { ...loadOf(served), ...(options.connections === undefined ? {} : { connections: options.connections }), ...(options.poll === undefined ? {} : { poll: options.poll }) }
         if (config.warmup > 0) await load({ ...spec, seconds: config.warmup })
         await settle(served.child)
         const before = await served.child.stats()

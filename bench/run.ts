@@ -37,7 +37,7 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 
-console.log(`${config.runs} runs x ${config.duration} s (after ${config.warmup} s of warm-up), ${config.connections} connections, ${config.users} users`)
+console.log(`${config.runs} runs x ${config.duration} s (after ${config.warmup} s of warm-up), ${config.connections} connections, ${config.users} users${config.poll ? ', a polling load generator (BENCH_POLL)' : ''}`)
 for (const name of names.length === 0 ? Object.keys(scenarios) : names) {
   const scenario = scenarios[name] as Scenario
   console.error(`-- ${name}`)

@@ -30,7 +30,7 @@ function wakeUpCost (measurements: readonly Measurement[], spin: number): Figure
 
 export async function run (): Promise<ScenarioResult> {
   const measurements = await measureAll(SPINS.flatMap((spin) => [
-    httpTarget(name(spin, 'sleeping'), start(spin)),
+    httpTarget(name(spin, 'sleeping'), start(spin), { poll: false }),
     httpTarget(name(spin, 'polling'), start(spin), { poll: true })
   ]))
   return { measurements, figures: SPINS.map((spin) => wakeUpCost(measurements, spin)) }
