@@ -65,12 +65,18 @@ export function summarize (measurements: readonly Measurement[]): Summary[] {
   })
 }
 
+/**
+ * One figure per run, from the runs' measurements of some targets: `figure` is given the value of
+ * `field` that a target had in the run (NaN when the run did not measure it).
+ */
+export function perRun (measurements: readonly Measurement[], field: 'rps' | 'cpuPerRequest', figure: (of: (target: string) => number) => number): number[] {
+  return [...new Set(measurements.map((m) => m.run))].map((run) =>
+    figure((target) => measurements.find((m) => m.run === run && m.target === target)?.[field] ?? Number.NaN))
+}
+
 /** rps of `numerator` over rps of `denominator`, per run (the two measured minutes apart), then the median. */
 export function ratio (measurements: readonly Measurement[], numerator: string, denominator: string, target?: Figure['target']): Figure {
-  const runs = [...new Set(measurements.map((m) => m.run))].map((run) => {
-    const rate = (name: string): number => measurements.find((m) => m.run === run && m.target === name)?.rps ?? Number.NaN
-    return rate(numerator) / rate(denominator)
-  })
+  const runs = perRun(measurements, 'rps', (rate) => rate(numerator) / rate(denominator))
   return { name: `${numerator} / ${denominator}`, value: median(runs), unit: 'x', runs, ...(target === undefined ? {} : { target }), how: 'requests/s ratio per run, median' }
 }
 
@@ -79,10 +85,7 @@ export function ratio (measurements: readonly Measurement[], numerator: string, 
  * ratio would be if both had the same cores, whatever else the shared machine ran meanwhile.
  */
 export function cpuRatio (measurements: readonly Measurement[], numerator: string, denominator: string, target?: Figure['target']): Figure {
-  const runs = [...new Set(measurements.map((m) => m.run))].map((run) => {
-    const cost = (name: string): number => measurements.find((m) => m.run === run && m.target === name)?.cpuPerRequest ?? Number.NaN
-    return cost(denominator) / cost(numerator)
-  })
+  const runs = perRun(measurements, 'cpuPerRequest', (cost) => cost(denominator) / cost(numerator))
   return { name: `${numerator} / ${denominator} by CPU per request`, value: median(runs), unit: 'x', runs, ...(target === undefined ? {} : { target }), how: 'server CPU us per request, denominator over numerator, per run, median' }
 }
 

@@ -1,6 +1,6 @@
 import { config } from '../config.js'
 import { hashTarget, httpTarget, measureAll, type Measurement, type Target } from '../measure.js'
-import { cpuRatio, ratio, type Figure, type ScenarioResult } from '../report.js'
+import { cpuRatio, perRun, ratio, type Figure, type ScenarioResult } from '../report.js'
 import { median } from '../stats.js'
 import { resetServer, type Db } from './servers.js'
 
@@ -28,10 +28,7 @@ export function resetTargets (db: Db, suffix = '', hashSeconds = HASH_SECONDS): 
  * (its main thread is the limit, so 1000 / rps) less the time per bare cheap hash.
  */
 function overhead (measurements: readonly Measurement[], suffix: string): Figure {
-  const runs = [...new Set(measurements.map((m) => m.run))].map((run) => {
-    const rate = (name: string): number => measurements.find((m) => m.run === run && m.target === name)?.rps ?? Number.NaN
-    return 1000 / rate(`reset cheap-hash${suffix}`) - 1000 / rate('bare cheap hash')
-  })
+  const runs = perRun(measurements, 'rps', (rate) => 1000 / rate(`reset cheap-hash${suffix}`) - 1000 / rate('bare cheap hash'))
   return { name: `plugin overhead per reset${suffix}`, value: median(runs), unit: 'ms', runs, target: { max: 0.3 }, how: '1000 / (reset cheap-hash req/s) - 1000 / (bare cheap hash/s), per run, median' }
 }
 

@@ -1,5 +1,5 @@
 import { httpTarget, measureAll, type Measurement } from '../measure.js'
-import type { Figure, ScenarioResult } from '../report.js'
+import { perRun, type Figure, type ScenarioResult } from '../report.js'
 import { benchFile, startChild } from '../processes.js'
 import { median } from '../stats.js'
 
@@ -8,9 +8,10 @@ export const title = 'scenario 9: what a response costs the server to wake the l
 // On this project's machine (a VM with two vCPUs), the load generator sleeps between responses once
 // the server is the slower side, and each response the server writes then wakes it: the kernel
 // does that inside the server's writev, so the server's CPU per request grows by an amount that no
-// code of the server's causes, and that grows with the server's own cost. The server here spins for a known time per request; the same
-// server is loaded by a client that sleeps (as in every other scenario) and by one that keeps
-// polling, and the difference of their CPU per request is what the wake-ups cost.
+// code of the server's causes, and that grows with the server's own cost. The server here spins
+// for a known time per request; the same server is loaded by a client that sleeps (as in every
+// other scenario) and by one that keeps polling, and the difference of their CPU per request is
+// what the wake-ups cost.
 
 const SPINS = [30, 60] as const
 const name = (spin: number, client: 'sleeping' | 'polling'): string => `spin ${spin} us, client ${client}`
@@ -21,10 +22,7 @@ function start (spin: number) {
 
 /** Per run, CPU per request of the sleeping-client target less that of the polling one. */
 function wakeUpCost (measurements: readonly Measurement[], spin: number): Figure {
-  const runs = [...new Set(measurements.map((m) => m.run))].map((run) => {
-    const cost = (target: string): number => measurements.find((m) => m.run === run && m.target === target)?.cpuPerRequest ?? Number.NaN
-    return cost(name(spin, 'sleeping')) - cost(name(spin, 'polling'))
-  })
+  const runs = perRun(measurements, 'cpuPerRequest', (cost) => cost(name(spin, 'sleeping')) - cost(name(spin, 'polling')))
   return { name: `wake-up cost per response, route of ${spin} us`, value: median(runs), unit: 'us', runs, how: 'server CPU us per request with a sleeping client less with a polling one, per run, median' }
 }
 
