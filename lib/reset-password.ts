@@ -11,6 +11,7 @@ import { createComposer } from './mail/compose.js'
 import { createLinkRequests, eligible, type MailFlow } from './mail/link-requests.js'
 import { bounded, fromStore } from './store.js'
 import { accountCap } from './rate-limit.js'
+import type { Producer } from './producer.js'
 import { BREACHED, createBreachedCheck } from './password/breached.js'
 import { InvalidPasswordError, InvalidSignatureError, PasswordMismatchError, ServiceUnavailableError, SignatureExpiredError } from './errors.js'
 
@@ -92,7 +93,7 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
   const breachCheck = settings.breached === null ? null : createBreachedCheck(settings.breached, log)
   const compose = createComposer(settings.mail, links)
   const requests = createLinkRequests({ users, compose, events, log, storeTimeout: settings.storeTimeout, store: settings.store, cap: accountCap(settings.rateLimit) })
-  const push = async (job: MailJob): Promise<void> => { queue.push(job) }
+  const push = (job: MailJob): undefined => { queue.push(job) }
   const producer = settings.producer
 
   // After a password change: the event, then the notice, handed to the durable queue when there is one.
@@ -114,6 +115,15 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
     queue.push({ kind: 'changed-notice', user: changed, build: async () => await notice(changed, changedAt, locale) })
   }
 
+  // send-link with a durable queue: the request is stored, and a worker does the lookup and the mail.
+  async function durableRequest (durable: Producer, login: string, locale: string | undefined): Promise<boolean> {
+    // With failWhenUserNotFound the answer tells anyway, so the lookup may run on the request path.
+    const found = !settings.failWhenUserNotFound || (await fromStore(log, settings.storeTimeout, () => users.findByLogin(login))).some(eligible)
+    const job = { kind: 'link-request', id: randomUUID(), login, locale: locale ?? null } as const
+    await fromStore(log, settings.storeTimeout, async () => { await durable.enqueue(job) }, 'the durable queue')
+    return found
+  }
+
   const api: ResetPassword = {
     signer: links,
     users,
@@ -130,13 +140,9 @@ export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Wor
 
   return {
     api,
-    async requestLinks (login, locale) {
-      if (producer === undefined) return await requests.request(login, locale, push)
-      // With failWhenUserNotFound the answer tells anyway, so the lookup may run on the request path.
-      const found = !settings.failWhenUserNotFound || (await fromStore(log, settings.storeTimeout, () => users.findByLogin(login))).some(eligible)
-      const job = { kind: 'link-request', id: randomUUID(), login, locale: locale ?? null } as const
-      await fromStore(log, settings.storeTimeout, async () => { await producer.enqueue(job) }, 'the durable queue')
-      return found
+    // Not async itself: in process, it is requests.request's promise, with no layer around it.
+    requestLinks (login, locale) {
+      return producer === undefined ? requests.request(login, locale, push) : durableRequest(producer, login, locale)
     },
     async verify (userId, timestamp, signature) {
       const user = await fromStore(log, settings.storeTimeout, () => users.findById(userId))

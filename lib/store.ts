@@ -10,11 +10,12 @@ const deadlines = new Map<number, DeadlineQueue>()
  * store client's own retries and timeouts. A promise cannot be cancelled: the work goes on, its
  * late result is dropped and its late failure is caught here, so it never becomes an unhandled rejection.
  */
-export async function bounded<T> (work: Promise<T>, ms: number, store: string): Promise<T> {
+export function bounded<T> (work: Promise<T>, ms: number, store: string): Promise<T> {
+  // Not async, nor is fromStore: on send-link's path each async layer was one promise more per call.
   let queue = deadlines.get(ms)
   if (queue === undefined) deadlines.set(ms, queue = new DeadlineQueue(ms))
   const waiting = queue
-  return await new Promise<T>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const deadline = waiting.add(() => { reject(new StoreTimeoutError(store, ms)) })
     work.then((value) => {
       deadline.settle()
@@ -28,11 +29,11 @@ export async function bounded<T> (work: Promise<T>, ms: number, store: string): 
 
 // A store that throws (down, timed out) answers one generic 503: never a 500, and the same for every login.
 // The durable queue counts as a store: a request it did not take is not accepted.
-export async function fromStore<T> (log: FastifyBaseLogger, timeout: number, query: () => Promise<T>, store = 'the user store'): Promise<T> {
+export function fromStore<T> (log: FastifyBaseLogger, timeout: number, query: () => Promise<T>, store = 'the user store'): Promise<T> {
   let work: Promise<T>
   // An adapter that throws instead of rejecting is caught the same way, and one that returns a plain value works.
   try { work = Promise.resolve(query()) } catch (err) { work = Promise.reject(err) }
-  return await orUnavailable(log, bounded(work, timeout, store), store)
+  return orUnavailable(log, bounded(work, timeout, store), store)
 }
 
 /** What `work` gives, or the 503 when it fails: for a store that bounds its own calls (the shared store). */

@@ -8,10 +8,11 @@ import { loginKey, type AccountCap } from '../rate-limit.js'
 import { fromStore, orUnavailable } from '../store.js'
 
 /**
- * Hands a mail job on. The plugin's in-process path pushes it to its queue and returns at once;
- * a durable worker builds and sends it before resolving, so that a failure fails (and retries) the job.
+ * Hands a mail job on. The plugin's in-process path pushes it to its queue and returns nothing;
+ * a durable worker builds and sends it before its promise resolves, so that a failure fails (and
+ * retries) the job.
  */
-export type Post = (job: MailJob) => Promise<void>
+export type Post = (job: MailJob) => Promise<void> | undefined
 
 /** The mails of one flow (the link, or the code): the real one for a user, and its rehearsal for a stand-in. */
 export interface MailFlow {
@@ -60,8 +61,8 @@ export function eligible (user: ResetPasswordUser): boolean {
 /** What the plugin and a durable worker both do for a send-link request. */
 export function createLinkRequests ({ users, compose, events, log, storeTimeout, store, cap }: LinkRequestsDeps): LinkRequests {
   // The shared store bounds its own calls when it can hang (Redis); in memory it cannot.
-  const count = async (key: string, windowMs: number): Promise<number> =>
-    await orUnavailable(log, store.hit(key, windowMs), 'the shared store')
+  const count = (key: string, windowMs: number): Promise<number> =>
+    orUnavailable(log, store.hit(key, windowMs), 'the shared store')
 
   function linkJob (user: ResetPasswordUser, locale: string | undefined): MailJob {
     return {
@@ -94,14 +95,19 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
       for (const user of recipients) {
         const mails = await count(`mail:account:${user.id}`, cap.windowMs)
         // Past the cap nothing leaves, however the login was spelled; the reply stays the same 200.
-        await post(mails > cap.max ? flow.rehearsal(locale) : flow.job(user, locale))
+        // Awaited only when it is a promise: the in-process post is synchronous, and awaiting it cost
+        // a promise per mail on the request path.
+        const posted = post(mails > cap.max ? flow.rehearsal(locale) : flow.job(user, locale))
+        if (posted !== undefined) await posted
       }
       if (recipients.length > 0) return true
       const asked = await count(`mail:unknown:${loginKey(login)}`, NOTICE_INTERVAL)
-      await post(flow.rehearsal(locale))
+      const posted = post(flow.rehearsal(locale))
+      if (posted !== undefined) await posted
       const notice = compose.unknown
       if (notice !== undefined && asked === 1 && ADDRESS.test(login)) {
-        await post({ kind: 'unknown-account-notice', user: null, build: async () => await notice(login, locale) })
+        const noticed = post({ kind: 'unknown-account-notice', user: null, build: async () => await notice(login, locale) })
+        if (noticed !== undefined) await noticed
       }
       return false
     }
