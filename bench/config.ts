@@ -23,6 +23,10 @@ export const config = {
   users: integer('BENCH_USERS', 100_000),
   /** Concurrent HTTP connections of the load generator. */
   connections: integer('BENCH_CONNECTIONS', 20),
+  /** Rounds of `npm run bench:compare`: each loads both versions once, in turn. */
+  rounds: integer('BENCH_ROUNDS', 60),
+  /** Seconds of load per version and round in `npm run bench:compare`. */
+  phase: seconds('BENCH_PHASE', 0.5),
   /** Requests of the memory scenario. */
   memoryRequests: integer('BENCH_MEMORY_REQUESTS', 500_000),
   /** How long the SMTP scenario waits for the last mail after the load stops, in seconds. */

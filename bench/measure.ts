@@ -130,14 +130,12 @@ export function pairedTarget (name: string, start: () => Promise<Served>, choose
         const results: LoadResult[] = []
         const before = await served.child.stats()
         const started = performance.now()
-        for (let phase = 0; phase < 2 * phases; phase++) {
+        for (let n = 0; n < 2 * phases; n++) {
           // first, second, second, first, first, second...: each kind as often first as second.
-          const kind: Kind = (phase % 4 === 0 || phase % 4 === 3) ? 'first' : 'second'
+          const kind: Kind = (n % 4 === 0 || n % 4 === 3) ? 'first' : 'second'
           choose(kind)
-          const from = await served.child.stats()
-          const result = await load({ ...spec, seconds })
-          await settle(served.child)
-          spent[kind].cpu += (await served.child.stats()).cpu - from.cpu
+          const { result, before: from, after: to } = await phase(served, spec, seconds)
+          spent[kind].cpu += to.cpu - from.cpu
           spent[kind].requests += result.requests
           results.push(result)
         }
@@ -155,6 +153,29 @@ export function pairedTarget (name: string, start: () => Promise<Served>, choose
       }
     }
   }
+}
+
+/** One phase of a server's load, as pairedTarget and `npm run bench:compare` take them. */
+export interface Phase {
+  readonly result: LoadResult
+  /** The server's stats before the load and once it is idle again after it. */
+  readonly before: ServerStats
+  readonly after: ServerStats
+  /** From the start of the load until the server was idle. */
+  readonly elapsedMs: number
+}
+
+/**
+ * Loads a running server for `seconds`, then waits until it is idle: the CPU between `before` and
+ * `after` includes the work its requests left after their replies (a mail job).
+ */
+export async function phase (served: Served, spec: LoadSpec, seconds: number): Promise<Phase> {
+  const before = await served.child.stats()
+  const started = performance.now()
+  const result = await load({ ...spec, seconds })
+  await settle(served.child)
+  const after = await served.child.stats()
+  return { result, before, after, elapsedMs: performance.now() - started }
 }
 
 // Several loads as one: requests and statuses summed, rates over the summed time, latencies the median of the phases'.

@@ -20,6 +20,8 @@ export interface StartOptions {
   readonly execArgv?: readonly string[]
   /** How long it may take to report ready (seeding a peer's tables takes a few seconds). */
   readonly readyTimeout?: number
+  /** A git revision: the child runs that commit's lib/ (see build.ts); by default the working tree's. */
+  readonly revision?: string
 }
 
 interface Reply {
@@ -45,7 +47,7 @@ export async function startChild (entry: string, options: StartOptions = {}): Pr
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !CHILD_SETTINGS.test(name)) env[name] = value
   for (const [name, value] of Object.entries(options.env ?? {})) env[name] = String(value)
-  const child = fork(await compiled(entry), {
+  const child = fork(await compiled(entry, options.revision), {
     execArgv: [...profile, ...options.execArgv ?? []],
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']

@@ -14,6 +14,8 @@ export interface Figure {
   readonly unit: string
   readonly runs?: readonly number[]
   readonly target?: { readonly min?: number, readonly max?: number }
+  /** Decimals printed: 3 for a ratio ('x'), 2 for others, by default; a p-value ('p') prints two significant digits. */
+  readonly digits?: number
   /** How it was computed. */
   readonly how: string
 }
@@ -137,9 +139,10 @@ export function render (name: string, title: string, result: ScenarioResult): st
   }
   const figures = result.figures.map((f) => {
     const verdict = met(f)
-    const runs = f.runs !== undefined && f.runs.length > 1 ? ` (runs: ${f.runs.map((v) => number(v, f.unit === 'x' ? 3 : 2)).join(', ')})` : ''
+    const value = (v: number): string => f.unit === 'p' ? v.toPrecision(2) : number(v, f.digits ?? (f.unit === 'x' ? 3 : 2))
+    const runs = f.runs !== undefined && f.runs.length > 1 ? ` (runs: ${f.runs.map(value).join(', ')})` : ''
     const check = verdict === undefined ? '' : `  target ${targetText(f.target)}: ${verdict ? 'met' : 'MISSED'}`
-    return `  ${f.name} = ${number(f.value, f.unit === 'x' ? 3 : 2)}${f.unit === 'x' ? '' : ' ' + f.unit}${runs}${check}`
+    return `  ${f.name} = ${value(f.value)}${f.unit === 'x' || f.unit === 'p' ? '' : ' ' + f.unit}${runs}${check}`
   })
   return [`== ${name}: ${title}`, table(rows), ...figures].join('\n')
 }

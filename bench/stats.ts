@@ -50,3 +50,43 @@ export function mannWhitney (a: readonly number[], b: readonly number[]): MannWh
   const z = sd === 0 ? 0 : Math.sign(u - mean) * distance / sd
   return { u, z, p: Math.min(1, erfc(Math.abs(z) / Math.SQRT2)) }
 }
+
+/** P(X <= k) for X ~ Binomial(n, 1/2), exactly (the terms are summed in floating point; n up to 1,000). */
+function binomialCdf (k: number, n: number): number {
+  if (n > 1000) throw new RangeError(`binomialCdf: n = ${n}, more than 1,000`)
+  let term = 2 ** -n
+  let sum = 0
+  for (let i = 0; i <= k; i++) {
+    sum += term
+    term = term * (n - i) / (i + 1)
+  }
+  return Math.min(1, sum)
+}
+
+/**
+ * The two-sided sign test: how likely `wins` or a count as far from n/2 is in `n` rounds of a coin
+ * toss, that is, if neither of two versions is cheaper and only noise decides each round.
+ */
+export function signTest (wins: number, n: number): number {
+  return Math.min(1, 2 * binomialCdf(Math.min(wins, n - wins), n))
+}
+
+export interface Interval {
+  readonly low: number
+  readonly high: number
+  /** How often an interval made this way holds the true median: at least the confidence asked for, when n allows it. */
+  readonly confidence: number
+}
+
+/**
+ * A distribution-free interval for the median of `values` (order statistics k and n + 1 − k, the
+ * widest k whose binomial tail keeps the confidence): it assumes nothing of the noise but that
+ * the values are independent. With 20 values, for 95 %: the 6th and the 15th, 95.9 %.
+ */
+export function medianInterval (values: readonly number[], confidence = 0.95): Interval {
+  const sorted = [...values].sort((a, b) => a - b)
+  const n = sorted.length
+  let k = 1
+  while (k < n / 2 && binomialCdf(k, n) <= (1 - confidence) / 2) k++
+  return { low: sorted[k - 1] as number, high: sorted[n - k] as number, confidence: 1 - 2 * binomialCdf(k - 1, n) }
+}

@@ -54,13 +54,19 @@ function environment (results: string): NodeJS.ProcessEnv {
     BENCH_RUNS: '1',
     BENCH_USERS: '20',
     BENCH_MEMORY_REQUESTS: '300',
-    BENCH_DRAIN_TIMEOUT: '10'
+    BENCH_DRAIN_TIMEOUT: '10',
+    BENCH_ROUNDS: '2',
+    BENCH_PHASE: '0.25'
   }
 }
 
 function runScenario (name: string, results: string): Promise<Result> {
+  return runBench(['bench/run.ts', name], results)
+}
+
+function runBench (args: readonly string[], results: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const command = ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', 'bench/run.ts', name]
+    const command = ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', ...args]
     const child = spawn('env', command, { cwd: ROOT, env: environment(results) })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -104,3 +110,28 @@ for (const name of SCENARIOS) {
     t.match(output, /== \S+: .*\n.*req\/s/, 'it printed its table')
   })
 }
+
+// HEAD's lib/ against the working tree's: both servers start from their own builds and are measured
+// in every round. (In CI the working tree is HEAD; locally it may differ, which is what it is for.)
+const comparing = runBench(['bench/compare.ts', 'HEAD', 'send-link'], join(results, 'compare'))
+
+t.test("the compare benchmark runs a revision's lib/ beside the working tree's, round by round", async (t) => {
+  const { code, output } = await comparing
+  t.equal(code, 0, 'it exits with 0', { output })
+  const written = JSON.parse(await readFile(join(results, 'compare', 'compare.json'), 'utf8')) as Written
+  const targets = [...new Set(written.measurements.map((m) => m.target))]
+  t.equal(targets.length, 2, 'it measured two versions', { targets })
+  t.ok(targets.includes('working tree'), 'one is the working tree')
+  t.ok(targets.some((target) => target.startsWith('HEAD (')), 'the other is the revision, named with its commit')
+  t.equal(written.measurements.length, 4, 'each in each of the two rounds')
+  t.ok(written.measurements.every((m) => m.requests > 0), 'every phase was answered')
+  t.match(output, /rounds in which the working tree took less CPU per request = \d of 2/, 'it counted the rounds')
+  t.match(output, /sign test, two-sided/, 'and tested them')
+})
+
+t.test('the compare benchmark refuses a revision that names no commit, and says how to call it', async (t) => {
+  const { code, output } = await runBench(['bench/compare.ts', 'no-such-revision-here'], join(results, 'compare-bad'))
+  t.equal(code, 2, 'it exits with 2')
+  t.match(output, /no-such-revision-here names no commit/, 'it names the revision')
+  t.match(output, /usage: npm run bench:compare -- <revision> \[target\]/, 'and shows the usage')
+})

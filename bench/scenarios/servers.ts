@@ -31,12 +31,14 @@ async function store (db: Db): Promise<Store> {
 export interface ServerOptions {
   readonly env?: Readonly<Record<string, string | number>>
   readonly execArgv?: readonly string[]
+  /** A git revision whose lib/ the server runs (`npm run bench:compare`); by default the working tree's. */
+  readonly revision?: string
 }
 
 async function start (entry: string, db: Db, options: ServerOptions = {}): Promise<Omit<Served, 'path' | 'body'>> {
   const { env, cleanup } = await store(db)
   try {
-    const child = await startChild(benchFile(entry), { env: { ...env, ...options.env }, execArgv: options.execArgv ?? [] })
+    const child = await startChild(benchFile(entry), { env: { ...env, ...options.env }, execArgv: options.execArgv ?? [], revision: options.revision })
     return { child, cleanup }
   } catch (err) {
     await cleanup()
