@@ -23,8 +23,10 @@ export const config = {
   users: integer('BENCH_USERS', 100_000),
   /** Concurrent HTTP connections of the load generator. */
   connections: integer('BENCH_CONNECTIONS', 20),
-  /** Rounds of `npm run bench:compare`: each loads both versions once, in turn. */
-  rounds: integer('BENCH_ROUNDS', 60),
+  /** Pairs of fresh servers of `npm run bench:compare`, one of each version. */
+  pairs: integer('BENCH_PAIRS', 6),
+  /** Rounds per pair in `npm run bench:compare`: each loads both versions once, in turn. */
+  rounds: integer('BENCH_ROUNDS', 10),
   /** Seconds of load per version and round in `npm run bench:compare`. */
   phase: seconds('BENCH_PHASE', 0.5),
   /** Requests of the memory scenario. */
