@@ -77,7 +77,11 @@ for (let pair = 0; pair < config.pairs; pair++) {
   const servers: Array<{ readonly label: string, readonly served: Served }> = []
   try {
     for (const [label, at] of pair % 2 === 0 ? versions : [...versions].reverse()) {
-      servers.push({ label, served: await target.start(at)() })
+      const served = await target.start(at)().catch((err: Error) => {
+        throw new Error(`the bench server did not start with lib/ ${at === undefined ? `of the ${WORKING_TREE}` : `at ${old}`} (${err.message}); ` +
+          'the revision\'s lib/ must serve today\'s bench servers, its exports and options, with today\'s node_modules')
+      })
+      servers.push({ label, served })
     }
     for (const { served } of servers) {
       if (config.warmup > 0) await load({ ...loadOf(served), seconds: config.warmup })
