@@ -18,9 +18,9 @@ import { median, medianInterval, signTest } from './stats.js'
 // until its server is idle again: drift of the machine lands on both alike. That is done with
 // BENCH_PAIRS pairs of fresh servers (6), which one starts first alternating, because a process
 // has a cost of its own too (of one pair of servers with the same code, one cost 8.6 % more than
-// the other, in every round). Each pair gives the median of its rounds' ratios; the figures are the median of
-// those, an interval for it that assumes nothing of the noise, and a sign test: in how many pairs
-// the working tree was cheaper, and how likely that is by chance.
+// the other, in every round). Each pair gives the median of its rounds' ratios; the figures are
+// the median of those, an interval for it that assumes nothing of the noise, and a sign test: in
+// how many pairs the working tree was cheaper, and how likely that is by chance.
 //
 // The revision's lib/ must still serve the current bench servers (its exports and options), and
 // run with the dependencies installed now.
