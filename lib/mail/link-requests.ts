@@ -95,19 +95,14 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
       for (const user of recipients) {
         const mails = await count(`mail:account:${user.id}`, cap.windowMs)
         // Past the cap nothing leaves, however the login was spelled; the reply stays the same 200.
-        // Awaited only when it is a promise: the in-process post is synchronous, and awaiting it cost
-        // a promise per mail on the request path.
-        const posted = post(mails > cap.max ? flow.rehearsal(locale) : flow.job(user, locale))
-        if (posted !== undefined) await posted
+        await post(mails > cap.max ? flow.rehearsal(locale) : flow.job(user, locale))
       }
       if (recipients.length > 0) return true
       const asked = await count(`mail:unknown:${loginKey(login)}`, NOTICE_INTERVAL)
-      const posted = post(flow.rehearsal(locale))
-      if (posted !== undefined) await posted
+      await post(flow.rehearsal(locale))
       const notice = compose.unknown
       if (notice !== undefined && asked === 1 && ADDRESS.test(login)) {
-        const noticed = post({ kind: 'unknown-account-notice', user: null, build: async () => await notice(login, locale) })
-        if (noticed !== undefined) await noticed
+        await post({ kind: 'unknown-account-notice', user: null, build: async () => await notice(login, locale) })
       }
       return false
     }
