@@ -3,10 +3,36 @@ export interface Deadline {
   settle (): void
 }
 
-interface Entry extends Deadline {
+// A class, so that settle() is one method on the prototype and not a closure made per call.
+class Entry implements Deadline {
   readonly due: number
-  readonly expire: () => void
-  settled: boolean
+  settled = false
+  #expire: (() => void) | undefined
+  readonly #onSettle: () => void
+
+  constructor (due: number, expire: () => void, onSettle: () => void) {
+    this.due = due
+    this.#expire = expire
+    this.#onSettle = onSettle
+  }
+
+  settle (): void {
+    if (this.settled) return
+    this.settled = true
+    // Let go of expire now, not when the entry leaves the queue: it holds the caller's reject, so
+    // the caller's promise and its result. Kept until the timeout passed, every store call's result
+    // outlived two young-generation collections and was copied into the old one.
+    this.#expire = undefined
+    this.#onSettle()
+  }
+
+  /** Settles the deadline and calls expire, unless it was settled already. */
+  expire (): void {
+    const expire = this.#expire
+    if (expire === undefined) return
+    this.settle()
+    expire()
+  }
 }
 
 // Settled entries are dropped from the front in batches: copying the array on every call would cost
@@ -26,6 +52,9 @@ export class DeadlineQueue {
   #timer: NodeJS.Timeout | undefined
   // Unsettled deadlines. The timer keeps the process alive only while there are some, as a timer per call did.
   #waiting = 0
+  readonly #settled = (): void => {
+    if (--this.#waiting === 0) this.#timer?.unref()
+  }
 
   constructor (ms: number, now: () => number = () => performance.now()) {
     this.#ms = ms
@@ -34,16 +63,10 @@ export class DeadlineQueue {
 
   /** Calls `expire` once `ms` from now, unless the deadline is settled first. */
   add (expire: () => void): Deadline {
-    const entry: Entry = {
-      due: this.#now() + this.#ms,
-      expire,
-      settled: false,
-      settle: () => {
-        if (entry.settled) return
-        entry.settled = true
-        if (--this.#waiting === 0) this.#timer?.unref()
-      }
-    }
+    // The work settles in about the order it starts, so the front is usually settled already.
+    while (this.#head < this.#entries.length && (this.#entries[this.#head] as Entry).settled) this.#head++
+    this.#compact()
+    const entry = new Entry(this.#now() + this.#ms, expire, this.#settled)
     this.#entries.push(entry)
     this.#waiting++
     if (this.#timer === undefined) this.#arm(this.#ms)
@@ -67,15 +90,20 @@ export class DeadlineQueue {
         break
       }
       this.#head++
-      if (!entry.settled) {
-        entry.settle()
-        entry.expire()
-      }
+      entry.expire()
     }
-    if (this.#head >= COMPACT_AFTER || this.#head === this.#entries.length) {
+    this.#compact()
+    if (next !== undefined) this.#arm(next.due - now)
+  }
+
+  #compact (): void {
+    if (this.#head === this.#entries.length) {
+      // Emptied in place: under load this is most calls, and a new array for each would be garbage.
+      this.#entries.length = 0
+      this.#head = 0
+    } else if (this.#head >= COMPACT_AFTER) {
       this.#entries = this.#entries.slice(this.#head)
       this.#head = 0
     }
-    if (next !== undefined) this.#arm(next.due - now)
   }
 }
