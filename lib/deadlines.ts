@@ -6,7 +6,9 @@ export interface Deadline {
 // A class, so that settle() is one method on the prototype and not a closure made per call.
 class Entry implements Deadline {
   readonly due: number
-  settled = false
+  // Let go of when the deadline settles, not when the entry leaves the queue: it holds the caller's
+  // reject, so the caller's promise and its result. Kept until the timeout passed, every store call's
+  // result outlived two young-generation collections and was copied into the old one.
   #expire: (() => void) | undefined
   readonly #onSettle: () => void
 
@@ -16,12 +18,12 @@ class Entry implements Deadline {
     this.#onSettle = onSettle
   }
 
+  get settled (): boolean {
+    return this.#expire === undefined
+  }
+
   settle (): void {
-    if (this.settled) return
-    this.settled = true
-    // Let go of expire now, not when the entry leaves the queue: it holds the caller's reject, so
-    // the caller's promise and its result. Kept until the timeout passed, every store call's result
-    // outlived two young-generation collections and was copied into the old one.
+    if (this.#expire === undefined) return
     this.#expire = undefined
     this.#onSettle()
   }
