@@ -121,8 +121,8 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
 
   // SQLite with statistics (sqlite_stat4, which ANALYZE and PRAGMA optimize write) compiles a statement
   // again on every run that binds a parameter its planner could look up in them, as the login against a
-  // non-unique index is (`lower(email) = lower(?)`). Alone, on the benchmark's file, that made a lookup
-  // 7.5 µs instead of 3.0; under load it was a fifth of send-link's CPU. Behind a scalar subquery the
+  // non-unique index is (`lower(email) = lower(?)`). Alone, on the benchmark's file, that made a probe
+  // of the e-mail index 7.5 µs instead of 3.0; under load it was a fifth of send-link's CPU. Behind a scalar subquery the
   // planner cannot see the value, and the plan is the same index lookup. SQLite only: the others do
   // not re-plan per value this way, and MySQL might not match a functional index against a subquery.
   const login = sqliteCompiler(anyDb) ? sql<string>`(select ${''})` : sql.val('')
