@@ -6,6 +6,7 @@ import type { ResetPasswordUser } from '../users/adapter.js'
 import type { MailJob } from '../mail/queue.js'
 import type { Workflow } from '../reset-password.js'
 import { eligible, STAND_IN } from '../mail/link-requests.js'
+import { addresser } from '../mail/compose.js'
 import { fromStore } from '../store.js'
 import { deriveCode } from './derive.js'
 import { defaultCodeTemplate } from './template.js'
@@ -35,7 +36,7 @@ export function createCodeWorkflow (settings: Settings, codes: CodeSettings, wor
   const { users, store, mail } = settings
   const periodMs = codes.period * 1000
   const template = mail?.codeTemplate ?? defaultCodeTemplate
-  const envelope = { from: mail?.from ?? '', ...(mail?.replyTo === undefined ? {} : { replyTo: mail.replyTo }) }
+  const address = addresser(mail)
   const periodIndex = (): number => Math.floor(settings.now() / periodMs)
 
   // Store keys. A user id comes last, so no id can shift into another field; 'none' is what a login without
@@ -62,7 +63,7 @@ export function createCodeWorkflow (settings: Settings, codes: CodeSettings, wor
         await store.mark(rehearsal ? 'code:mark:rehearsal' : markKey(user, period), expiresAt.getTime() - settings.now())
         const code = deriveCode(codes.key, user, period, codes.digits)
         if (!rehearsal) workflow.events.emit('codeCreated', { user, code, expiresAt })
-        return { ...envelope, to: user.email as string, ...await template({ user, code, expiresAt, locale }) }
+        return address(user.email as string, await template({ user, code, expiresAt, locale }))
       }
     }
   }

@@ -1,7 +1,7 @@
 import type { ResetPasswordUser } from '../users/adapter.js'
 import type { MailOptions } from '../options.js'
 import type { ResetLinks } from '../link.js'
-import type { MailMessage } from './templates.js'
+import type { MailContent, MailMessage } from './templates.js'
 import { defaultChangedNotice, defaultLinkTemplate, defaultUnknownAccountNotice } from './templates.js'
 
 /** A signed link mail, with the link itself for the `linkCreated` event. */
@@ -21,8 +21,21 @@ export interface Composer {
   readonly unknown: ((address: string, locale: string | undefined) => Promise<MailMessage>) | undefined
 }
 
+/**
+ * The mail to `to` with `content`, from the app's sender: what `{ ...envelope, to, ...content }`
+ * would make, keys in the same order and the template's winning. Not written as that spread: on
+ * Node 20 it took 5 µs a mail (0.2 µs on Node 22 and 24), where Object.assign takes 0.2 on all three.
+ */
+export function addresser (mail: Pick<MailOptions, 'from' | 'replyTo'> | undefined): (to: string, content: MailContent) => MailMessage {
+  const from = mail?.from ?? ''
+  const replyTo = mail?.replyTo
+  return replyTo === undefined
+    ? (to, content) => Object.assign({ from, to }, content)
+    : (to, content) => Object.assign({ from, replyTo, to }, content)
+}
+
 export function createComposer (mail: MailOptions | undefined, links: ResetLinks): Composer {
-  const envelope = { from: mail?.from ?? '', ...(mail?.replyTo === undefined ? {} : { replyTo: mail.replyTo }) }
+  const address = addresser(mail)
   const linkTemplate = mail?.linkTemplate ?? defaultLinkTemplate
   const changedNotice = mail?.changedNotice ?? defaultChangedNotice
   const unknownNotice = mail?.unknownAccountNotice === true ? defaultUnknownAccountNotice : mail?.unknownAccountNotice || undefined
@@ -31,14 +44,14 @@ export function createComposer (mail: MailOptions | undefined, links: ResetLinks
       const link = links.url(user)
       const expiresAt = links.expiresAt()
       const content = await linkTemplate({ user, link, expiresAt, locale })
-      return { message: { ...envelope, to: user.email as string, ...content }, link, expiresAt }
+      return { message: address(user.email as string, content), link, expiresAt }
     },
     changed: changedNotice === false
       ? undefined
-      : async (user, changedAt, locale) => ({ ...envelope, to: user.email as string, ...await changedNotice({ user, changedAt, locale }) }),
+      : async (user, changedAt, locale) => address(user.email as string, await changedNotice({ user, changedAt, locale })),
     unknown: unknownNotice === undefined
       ? undefined
       // Sent to the address as typed: there is no stored one, and that address is who asked.
-      : async (address, locale) => ({ ...envelope, to: address, ...await unknownNotice({ address, locale }) })
+      : async (to, locale) => address(to, await unknownNotice({ address: to, locale }))
   }
 }
