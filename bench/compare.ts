@@ -5,7 +5,7 @@ import { load } from './load.js'
 import { cpuRatio, perRun, ratio, render, writeResult, type Figure } from './report.js'
 import { seedPostgres } from './seed/postgres.js'
 import { existingEmail, rotating, unknownEmail } from './seed/users.js'
-import { RATE_LIMITED, sendLinkServer, withClients } from './scenarios/servers.js'
+import { RATE_LIMITED, resetServer, sendLinkServer, withClients } from './scenarios/servers.js'
 import { median, medianInterval, signTest } from './stats.js'
 
 // `npm run bench:compare -- <revision> [target]`: the plugin's lib/ as it is in the working tree
@@ -49,6 +49,16 @@ const TARGETS: Readonly<Record<string, { readonly title: string, readonly start:
     title: 'send-link for existing e-mails (PostgreSQL; the CPU figures leave out the database\'s)',
     start: (revision) => withClients(sendLinkServer('postgres', existing, { revision })),
     prepare: async () => { await seedPostgres(config.pgUrl, config.users) }
+  },
+  // A cheap hash, as for scenario 5's overhead: the reset's own work, not scrypt's, is what is compared.
+  'reset-cheap': {
+    title: 'reset-password with a cheap hash (SQLite)',
+    start: (revision) => resetServer('sqlite', 'cheap', { revision })
+  },
+  'reset-cheap-pg': {
+    title: 'reset-password with a cheap hash (PostgreSQL; the CPU figures leave out the database\'s)',
+    // Both servers reset users of the one table (seeded again as each starts): each spends the links of its own half.
+    start: (revision) => resetServer('postgres', 'cheap', { revision, from: revision === undefined ? Math.floor(config.users / 2) : 0 })
   }
 }
 

@@ -130,6 +130,19 @@ t.test("the compare benchmark runs a revision's lib/ beside the working tree's, 
   t.match(output, /sign test, two-sided/, 'and tested them')
 })
 
+// On SQLite: each server resets users of its own copy. (The PostgreSQL target shares the postgres scenario's table, which runs meanwhile.)
+const comparingResets = runBench(['bench/compare.ts', 'HEAD', 'reset-cheap'], join(results, 'compare-reset'))
+
+t.test('the compare benchmark compares reset-password too, with a cheap hash', async (t) => {
+  const { code, output } = await comparingResets
+  t.equal(code, 0, 'it exits with 0', { output })
+  const written = JSON.parse(await readFile(join(results, 'compare-reset', 'compare.json'), 'utf8')) as Written
+  t.equal(new Set(written.measurements.map((m) => m.target)).size, 2, 'it measured two versions')
+  t.equal(written.measurements.length, 4, 'each in each of the two pairs')
+  t.ok(written.measurements.every((m) => m.requests > 0), 'every phase was answered')
+  t.match(output, /reset-password with a cheap hash \(SQLite\)/, 'it named what it compared')
+})
+
 t.test('the compare benchmark refuses a revision that names no commit, and says how to call it', async (t) => {
   const { code, output } = await runBench(['bench/compare.ts', 'no-such-revision-here'], join(results, 'compare-bad'))
   t.equal(code, 2, 'it exits with 2')

@@ -72,16 +72,25 @@ export function sendCodeServer (db: Db, body: () => () => string): () => Promise
   return async () => ({ ...await start('servers/plugin.ts', db), path: SEND_CODE, body: body() })
 }
 
+export interface ResetServerOptions extends ServerOptions {
+  /**
+   * The index of the first pre-issued link the requests use (default 0). Two servers resetting the
+   * users of one PostgreSQL table at once must not spend each other's links (`npm run bench:compare`).
+   */
+  readonly from?: number
+}
+
 /**
  * The plugin's reset route, every request with a fresh link for the next user, pre-issued by the
  * server's signer. On PostgreSQL the table is seeded again first: the previous server changed hashes.
  */
-export function resetServer (db: Db, hash: 'default' | 'cheap'): () => Promise<Served> {
+export function resetServer (db: Db, hash: 'default' | 'cheap', options: ResetServerOptions = {}): () => Promise<Served> {
+  const { from = 0, ...server } = options
   return async () => {
     if (db === 'postgres') await seedPostgres(config.pgUrl, config.users)
-    const started = await start('servers/plugin.ts', db, { env: { BENCH_HASH: hash } })
+    const started = await start('servers/plugin.ts', db, { ...server, env: { ...server.env, BENCH_HASH: hash } })
     const links = await started.child.call<Array<Record<string, string>>>('links', { count: config.users })
-    let next = 0
+    let next = from
     // Past the last link the requests fail (400) and show up as failures in the table.
     const body = (): string => JSON.stringify({ ...links[next++ % links.length], password: NEW_PASSWORD })
     return { ...started, path: RESET, body }
