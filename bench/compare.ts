@@ -2,6 +2,7 @@ import { commitOf } from './build.js'
 import { config } from './config.js'
 import { loadOf, measurement, phase, settle, type Measurement, type Served } from './measure.js'
 import { load } from './load.js'
+import { onRequestedNode } from './node.js'
 import { cpuRatio, perRun, ratio, render, writeResult, type Figure } from './report.js'
 import { seedPostgres } from './seed/postgres.js'
 import { existingEmail, rotating, unknownEmail } from './seed/users.js'
@@ -69,6 +70,7 @@ function usage (problem: string): never {
   process.exit(2)
 }
 
+onRequestedNode()
 const [revision, name = 'send-link', ...rest] = process.argv.slice(2)
 if (revision === undefined) usage('no revision to compare with')
 if (rest.length > 0) usage(`one revision and one target, not also ${rest.join(' ')}`)

@@ -1,4 +1,5 @@
 import { config } from './config.js'
+import { onRequestedNode } from './node.js'
 import { render, writeResult, type ScenarioResult } from './report.js'
 import * as durable from './scenarios/durable.js'
 import * as memory from './scenarios/memory.js'
@@ -30,6 +31,8 @@ const scenarios: Readonly<Record<string, Scenario>> = {
   wakeup
 }
 
+onRequestedNode()
+
 const names = process.argv.slice(2)
 const unknown = names.filter((name) => !Object.hasOwn(scenarios, name))
 if (unknown.length > 0) {
@@ -37,7 +40,7 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 
-console.log(`${config.runs} runs x ${config.duration} s (after ${config.warmup} s of warm-up), ${config.connections} connections, ${config.users} users${config.poll ? ', a polling load generator (BENCH_POLL)' : ''}`)
+console.log(`Node ${process.version}: ${config.runs} runs x ${config.duration} s (after ${config.warmup} s of warm-up), ${config.connections} connections, ${config.users} users${config.poll ? ', a polling load generator (BENCH_POLL)' : ''}`)
 for (const name of names.length === 0 ? Object.keys(scenarios) : names) {
   const scenario = scenarios[name] as Scenario
   console.error(`-- ${name}`)

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
 import resetPassword, { kyselyUsers, type ResetPasswordOptions } from '../lib/index.js'
 import { bullmqProducer, bullmqWorker } from '../lib/bullmq/index.js'
+import { openSqlite } from './open-sqlite.js'
 
 // The server side of bench/timing.ts, in its own process so the client never shares its event loop.
 // Seeds `users` users (username `user<i>`, e-mail `user<i>@example.com`), serves the plugin with rate
@@ -26,7 +26,7 @@ async function open (): Promise<Kysely<any>> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'fastify-reset-password-timing-'))
     cleanup = () => { rmSync(dir, { recursive: true, force: true }) }
-    return new Kysely({ dialect: new SqliteDialect({ database: new Database(join(dir, 'timing.sqlite')) }) })
+    return new Kysely({ dialect: new SqliteDialect({ database: openSqlite(join(dir, 'timing.sqlite')) }) })
   }
   const connectionString = process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
   return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString, max: 4 }) }) })

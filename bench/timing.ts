@@ -4,6 +4,7 @@ import http from 'node:http'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { mannWhitney, median } from './stats.js'
+import { onRequestedNode } from './node.js'
 import type { TimingDialect } from './timing-server.js'
 
 // `npm run bench:timing`: can a client tell an existing login from an unknown one by the time
@@ -16,6 +17,8 @@ import type { TimingDialect } from './timing-server.js'
 // `npm run bench:timing -- send-code` asks the same of send-reset-password-code, and
 // `npm run bench:timing -- reset-with-code` of a wrong code for an account that asked for one
 // versus any code for a login without an account (issue 12).
+
+onRequestedNode()
 
 const SAMPLES = Number(process.env['TIMING_SAMPLES'] ?? 3000)
 const USERS = Number(process.env['TIMING_USERS'] ?? 1000)

@@ -35,13 +35,14 @@ interface Result {
 }
 
 interface Written {
+  readonly machine: { readonly node: string }
   readonly measurements: ReadonlyArray<{ readonly target: string, readonly rps: number, readonly requests: number }>
   readonly figures: ReadonlyArray<{ readonly name: string, readonly value: number | null }>
 }
 
 const TAP_SETTINGS = /^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAP)/
 
-function environment (results: string): NodeJS.ProcessEnv {
+function environment (results: string, more: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (!TAP_SETTINGS.test(name)) env[name] = value
@@ -57,7 +58,8 @@ function environment (results: string): NodeJS.ProcessEnv {
     BENCH_DRAIN_TIMEOUT: '10',
     BENCH_PAIRS: '2',
     BENCH_ROUNDS: '1',
-    BENCH_PHASE: '0.25'
+    BENCH_PHASE: '0.25',
+    ...more
   }
 }
 
@@ -65,10 +67,10 @@ function runScenario (name: string, results: string): Promise<Result> {
   return runBench(['bench/run.ts', name], results)
 }
 
-function runBench (args: readonly string[], results: string): Promise<Result> {
+function runBench (args: readonly string[], results: string, env: Readonly<Record<string, string>> = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const command = ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', ...args]
-    const child = spawn('env', command, { cwd: ROOT, env: environment(results) })
+    const child = spawn('env', command, { cwd: ROOT, env: environment(results, env) })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
     child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -141,6 +143,25 @@ t.test('the compare benchmark compares reset-password too, with a cheap hash', a
   t.equal(written.measurements.length, 4, 'each in each of the two pairs')
   t.ok(written.measurements.every((m) => m.requests > 0), 'every phase was answered')
   t.match(output, /reset-password with a cheap hash \(SQLite\)/, 'it named what it compared')
+})
+
+// The first run installs node@24 and a better-sqlite3 for it under bench/results/node/, which a fresh clone has not.
+const onNode24 = runBench(['bench/run.ts', 'send-link'], join(results, 'node-24'), { BENCH_NODE: '24' })
+
+t.test('with BENCH_NODE=24 a benchmark runs on Node 24, its servers too', async (t) => {
+  const { code, output } = await onNode24
+  t.equal(code, 0, 'it exits with 0', { output })
+  t.match(output, /^Node v24\.\d+\.\d+: /m, 'it names the Node it runs on')
+  const written = JSON.parse(await readFile(join(results, 'node-24', 'send-link.json'), 'utf8')) as Written
+  t.match(written.machine.node, /^v24\./, 'and records it')
+  // A server on Node 20 could not have opened SQLite with the better-sqlite3 installed for 24.
+  t.ok(written.measurements.every((m) => m.requests > 0), 'every target answered, on SQLite')
+})
+
+t.test('BENCH_NODE takes a major version from 22 on', async (t) => {
+  const { code, output } = await runBench(['bench/run.ts', 'send-link'], join(results, 'node-bad'), { BENCH_NODE: '18' })
+  t.equal(code, 2, 'it exits with 2')
+  t.match(output, /BENCH_NODE must be a major version from 22 on, such as 24, got "18"/, 'and says what it takes')
 })
 
 t.test('the compare benchmark refuses a revision that names no commit, and says how to call it', async (t) => {

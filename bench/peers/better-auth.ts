@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import Database from 'better-sqlite3'
+import { openSqlite } from '../open-sqlite.js'
 import { envString, serve } from '../servers/ipc.js'
 
 // better-auth's request-password-reset on the same seeded SQLite data as the plugin, rate limiter
@@ -37,7 +37,7 @@ const { toNodeHandler } = await peer<NodeModule>('better-auth/node')
 const { getMigrations } = await peer<MigrationModule>('better-auth/db/migration')
 const { hashPassword } = await peer<CryptoModule>('better-auth/crypto')
 
-const db = new Database(envString('BENCH_DB_FILE'))
+const db = openSqlite(envString('BENCH_DB_FILE'))
 db.pragma('synchronous = NORMAL')
 
 const auth = betterAuth({

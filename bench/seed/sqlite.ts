@@ -1,7 +1,7 @@
 import { access, copyFile, mkdir, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
+import { openSqlite } from '../open-sqlite.js'
 import { benchFile } from '../processes.js'
 import { storedHash } from './users.js'
 
@@ -44,7 +44,7 @@ async function build (users: number): Promise<string> {
   // (the smoke test runs every scenario together) never see a half-made file.
   const file = `${template}.${process.pid}.tmp`
   const hash = await storedHash()
-  const db = new Database(file)
+  const db = openSqlite(file)
   try {
     db.pragma('journal_mode = WAL')
     db.exec(SCHEMA)

@@ -1,8 +1,9 @@
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { pgNamedStatements, sqliteStatementCache } from '../../lib/index.js'
 import { envString } from './ipc.js'
+import { openSqlite } from '../open-sqlite.js'
 
 // What a server process reads its data from, as the parent set it up: BENCH_DB=sqlite with
 // BENCH_DB_FILE (a private copy of the seeded file), or BENCH_DB=postgres with BENCH_PG_URL and BENCH_PG_TABLE.
@@ -15,7 +16,7 @@ export function openStore (): Store {
   if (envString('BENCH_DB') === 'postgres') {
     return { kind: 'postgres', table: envString('BENCH_PG_TABLE'), pool: new pg.Pool({ connectionString: envString('BENCH_PG_URL'), max: 10 }) }
   }
-  const sqlite = new Database(envString('BENCH_DB_FILE'))
+  const sqlite = openSqlite(envString('BENCH_DB_FILE'))
   // The file is in WAL mode already (persistent); NORMAL is per connection. Both as in production.
   sqlite.pragma('synchronous = NORMAL')
   return { kind: 'sqlite', table: 'users', sqlite }
