@@ -52,7 +52,7 @@ function nodeBinary (major: string): string {
   const platform = `node-${process.platform}-${process.arch}`
   const binaries = [join(prefix, 'node_modules', 'node', 'node_modules', platform), join(prefix, 'node_modules', platform)]
     .map((home) => join(home, 'bin', 'node'))
-  if (binaries.some(existsSync) === false) npmInstall(prefix, `node@${major}`)
+  if (!binaries.some(existsSync)) npmInstall(prefix, `node@${major}`)
   const node = binaries.find(existsSync)
   if (node === undefined) throw new Error(`node@${major} installed no ${platform} binary under ${prefix}`)
   return node
