@@ -80,7 +80,7 @@ if (config.pairs < 1 || config.rounds < 1) usage('BENCH_PAIRS and BENCH_ROUNDS m
 const commit = await commitOf(revision).catch((err: Error) => usage(err.message))
 const old = `${revision} (${commit.slice(0, 10)})`
 
-console.log(`${config.pairs} pairs of fresh servers x ${config.rounds} rounds x 2 phases of ${config.phase} s (after ${config.warmup} s of warm-up each), ${config.connections} connections, ${config.users} users: lib/ of the ${WORKING_TREE} against lib/ at ${old}, ${target.title}`)
+console.log(`Node ${process.version}: ${config.pairs} pairs of fresh servers x ${config.rounds} rounds x 2 phases of ${config.phase} s (after ${config.warmup} s of warm-up each), ${config.connections} connections, ${config.users} users: lib/ of the ${WORKING_TREE} against lib/ at ${old}, ${target.title}`)
 await target.prepare?.()
 const versions = [[old, revision], [WORKING_TREE, undefined]] as const
 const measurements: Measurement[] = []
