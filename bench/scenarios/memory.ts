@@ -48,7 +48,9 @@ export async function run (): Promise<ScenarioResult> {
     // mail jobs are still running, and a reading then counts them (up to 13 MB of live objects).
     // And it is the lowest RSS of three GCs a quarter of a second apart: what the process keeps,
     // without what V8 has yet to give back after a GC (its committed heap moved by up to 25 MB
-    // between two readings while the heap in use did not grow).
+    // between two readings while the heap in use did not grow). Each of them ends with V8's last-resort
+    // collection (bench/servers/ipc.ts): before it, on Node 22 and 24 the young generation V8 had grown
+    // under load (a heap committed of 157 MB, 22 in use) counted as growth, 10 to 26 MB of it.
     const reading = async (): Promise<Memory> => {
       await settle(served.child)
       let lowest: Memory | undefined
