@@ -29,10 +29,11 @@ interface GcOptions {
 const builtIn: Record<string, Handler> = {
   stats: () => ({ rss: process.memoryUsage().rss, cpu: cpuMicros() }),
   // Needs --expose-gc. Two full GCs, as the first one can leave finalized objects for the second; then
-  // V8's last-resort one, which also shrinks the young generation and gives its pages back. Without it
-  // the young generation stays at the size it grew to under load (after the same allocations, a new
-  // space of 64 MB on Node 24 and 32 on 20), and RSS counted that as if the process kept it. Node 20's V8 keeps its
-  // young generation either way, and its GC with options frees little: there the plain ones do the work.
+  // V8's last-resort one, which also shrinks the young generation and gives its pages back. Without
+  // it the young generation stays at the size it grew to under load (after the same allocations, a
+  // new space of 64 MB on Node 24 and 32 on 20), and RSS counted that as if the process kept it.
+  // Node 20's V8 keeps its young generation either way, and its GC with options frees little: there
+  // the plain ones do the work.
   gc: () => {
     const gc = (globalThis as { gc?: (options?: GcOptions) => void }).gc
     if (gc === undefined) throw new Error('start the process with --expose-gc')
