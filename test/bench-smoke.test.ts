@@ -15,7 +15,7 @@ import { openRedis } from './helpers/redis.js'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // Each scenario and the targets it must measure.
 const TARGETS = {
-  'send-link': ['baseline', 'send-link', 'send-link unknown', 'send-link rate-limited', 'send-link existing, then unknown'],
+  'send-link': ['baseline', 'send-link', 'send-link unknown', 'send-link rate-limited', 'send-link existing, then unknown', 'send-link existing, then existing'],
   'send-code': ['send-link', 'send-code', 'send-code unknown'],
   smtp: ['baseline', 'default (URL, pool of 4)', 'pooled'],
   durable: ['baseline', 'send-link durable'],
