@@ -225,10 +225,10 @@ const INTEGER_TEXT = /^-?[0-9]+$/
 
 /**
  * SQLite: the key the e-mail branch looks up. It is the login's own (lowered) when the login is an
- * address on file or, with usernames, a username on file; otherwise the first address that sorts after
- * it (the last one when none does), and byLogin drops that stand-in row. So every login reads one
+ * address on file or, with usernames, a username on file; otherwise the first address that sorts at or
+ * after it (the last one when none does), and byLogin drops that stand-in row. So every login reads one
  * user row: reading a found row was the whole of the time an existing login took longer than an
- * unknown one (16 µs at the median under load, in `npm run bench:timing`, with p 3e-29).
+ * unknown one (7 to 16 µs at the median in `npm run bench:timing` on the hosts measured, p down to 3e-29).
  * A CASE evaluates only the branch it takes; the subqueries read the index alone.
  */
 function standInEmailKey ({ table, columns, logins }: Settings, login: RawBuilder<string>): RawBuilder<string> {
