@@ -345,6 +345,9 @@ t.test('ids beyond 2^53 keep every digit when the driver returns bigints', async
   t.same(await kyselyUsers(db).findById('9007199254740993'), {
     id: '9007199254740993', username: 'big', email: 'big@example.com', passwordHash: 'h', isActive: true
   })
+  // SQLite's lookup flags its stand-in row with an integer, which then arrives as a bigint too.
+  t.same((await kyselyUsers(db).findByLogin('BIG@example.com')).map(u => u.id), ['9007199254740993'])
+  t.same(await kyselyUsers(db).findByLogin('small@example.com'), [])
 })
 
 t.test('kyselyUsers rejects invalid options with a TypeError naming the option', async t => {
