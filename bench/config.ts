@@ -29,6 +29,12 @@ export const config = {
   rounds: integer('BENCH_ROUNDS', 10),
   /** Seconds of load per version and round in `npm run bench:compare`. */
   phase: seconds('BENCH_PHASE', 0.5),
+  /** Requests of each phase of `npm run bench:count`, which runs the server under callgrind. */
+  countRequests: integer('BENCH_COUNT_REQUESTS', 4_000),
+  /** Phases of `npm run bench:count`, the two kinds of request in turn. */
+  countPhases: integer('BENCH_COUNT_PHASES', 16),
+  /** Requests of each kind before `npm run bench:count` counts. */
+  countWarmup: integer('BENCH_COUNT_WARMUP', 10_000),
   /** Requests of the memory scenario. */
   memoryRequests: integer('BENCH_MEMORY_REQUESTS', 500_000),
   /** How long the SMTP scenario waits for the last mail after the load stops, in seconds. */

@@ -8,6 +8,8 @@ export interface Child {
   /** Its HTTP or SMTP port, when it serves one. */
   readonly port: number | undefined
   readonly url: string
+  /** Its process id (the wrapper's, which is the same process, when it runs under one). */
+  readonly pid: number | undefined
   call<T = unknown> (type: string, payload?: Record<string, unknown>): Promise<T>
   /** RSS in bytes and CPU time used so far (user + system, in microseconds). */
   stats (): Promise<{ rss: number, cpu: number }>
@@ -22,6 +24,11 @@ export interface StartOptions {
   readonly readyTimeout?: number
   /** A git revision: the child runs that commit's lib/ (see build.ts); by default the working tree's. */
   readonly revision?: string
+  /**
+   * A command the child runs under, Node and its arguments after it (`valgrind --tool=callgrind`):
+   * its process is the child's, so signals, the IPC channel and `stats()` reach Node through it.
+   */
+  readonly wrapper?: readonly [string, ...string[]]
 }
 
 interface Reply {
@@ -47,8 +54,11 @@ export async function startChild (entry: string, options: StartOptions = {}): Pr
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !CHILD_SETTINGS.test(name)) env[name] = value
   for (const [name, value] of Object.entries(options.env ?? {})) env[name] = String(value)
+  const [execPath, ...wrapping] = options.wrapper ?? [process.execPath]
+  const node = options.wrapper === undefined ? [] : [process.execPath]
   const child = fork(await compiled(entry, options.revision), {
-    execArgv: [...profile, ...options.execArgv ?? []],
+    execPath,
+    execArgv: [...wrapping, ...node, ...profile, ...options.execArgv ?? []],
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
@@ -95,6 +105,7 @@ function handle (child: ChildProcess, port: number | undefined): Child {
   })
   return {
     port,
+    pid: child.pid,
     url: `http://127.0.0.1:${port}`,
     call,
     stats: async () => await call<{ rss: number, cpu: number }>('stats'),
