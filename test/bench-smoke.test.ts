@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { runBench, type Result, type Written } from './helpers/bench.js'
 import { openRedis } from './helpers/redis.js'
 
 // Each benchmark scenario, shrunk to a fraction of a second and a few dozen users, must start and
-// produce figures. The scenarios run as their own processes (`bench/run.ts <name>`), never imported
-// here, and outside tap's coverage: tap's process tracking wraps spawn() and puts its --import back
-// into NODE_OPTIONS, so the command goes through `env -u`, which takes it out again.
+// produce figures. The scenarios run as their own processes (`bench/run.ts <name>`, see helpers/bench.ts).
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // Each scenario and the targets it must measure.
@@ -29,54 +27,8 @@ type Scenario = keyof typeof TARGETS
 const SCENARIOS = Object.keys(TARGETS) as Scenario[]
 const PEER_INSTALLED = existsSync(join(ROOT, 'bench/peers/node_modules/better-auth/package.json'))
 
-interface Result {
-  readonly code: number | null
-  readonly output: string
-}
-
-interface Written {
-  readonly machine: { readonly node: string }
-  readonly measurements: ReadonlyArray<{ readonly target: string, readonly rps: number, readonly requests: number }>
-  readonly figures: ReadonlyArray<{ readonly name: string, readonly value: number | null }>
-}
-
-const TAP_SETTINGS = /^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAP)/
-
-function environment (results: string, more: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!TAP_SETTINGS.test(name)) env[name] = value
-  }
-  return {
-    ...env,
-    BENCH_RESULTS: results,
-    BENCH_DURATION: '0.25',
-    BENCH_WARMUP: '0',
-    BENCH_RUNS: '1',
-    BENCH_USERS: '20',
-    BENCH_MEMORY_REQUESTS: '300',
-    BENCH_DRAIN_TIMEOUT: '10',
-    BENCH_PAIRS: '2',
-    BENCH_ROUNDS: '1',
-    BENCH_PHASE: '0.25',
-    ...more
-  }
-}
-
 function runScenario (name: string, results: string): Promise<Result> {
   return runBench(['bench/run.ts', name], results)
-}
-
-function runBench (args: readonly string[], results: string, env: Readonly<Record<string, string>> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const command = ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', ...args]
-    const child = spawn('env', command, { cwd: ROOT, env: environment(results, env) })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.once('error', reject)
-    child.once('close', (code) => { resolve({ code, output }) })
-  })
 }
 
 const results = await mkdtemp(join(tmpdir(), 'fastify-reset-password-bench-smoke-'))
