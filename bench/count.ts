@@ -32,8 +32,9 @@ import { median } from './stats.js'
 // (`callgrind_control --dump`). Each count is split by where it ran (`callgrind_annotate`): the main
 // thread's own work, before and after each reply, is the request path; its garbage collection and
 // the GC's helper threads are the GC; V8's compilers on their threads are the rest. The request path
-// of one kind counts the same from phase to phase to within about 0.3 %, but for the phases in which
-// V8 compiled a function again; a kind's figure is its median phase. The GC and the compiler run
+// of one kind moves by 1 to 3 % from phase to phase, most in the phases in which V8 compiled a
+// function again (on the main thread it installs the code and leaves the old); a kind's figure is its
+// median phase. The GC and the compiler run
 // when the heap or V8's counters say, whichever kind was loaded then (one phase in four counted up
 // to 30 % more for them): their figures are means, and move by more.
 //

@@ -31,9 +31,10 @@ t.test('the count benchmark counts instructions per request for each kind of log
     // in this short run): a count far below that would be a dump read wrong.
     const { all = 0, path = 0, gc = -1, compile = -1 } = m.extra ?? {}
     t.ok(path > 10_000, `${m.target}: ${path} instructions a request on the request path`)
-    t.ok(gc >= 0 && compile >= 0, `${m.target}: ${gc} in the GC, ${compile} in the compiler`)
-    t.ok(Math.abs(path + gc + compile - all) < 1, 'the parts add up to the whole')
+    t.ok(gc >= 0 && compile >= 0 && path < all, `${m.target}: ${gc} in the GC and ${compile} in the compilers, of ${all}`)
   }
+  // Named by their V8 functions, which Node 24 renamed once: a run that found none counted them as GC.
+  t.ok(written.measurements.some((m) => (m.extra?.['compile'] ?? 0) > 0), 'V8\'s compilers were found on their threads')
   const figure = written.figures.find((f) => f.name.startsWith('send-link unknown / send-link existing, instructions per request: the request path'))
   t.ok(figure !== undefined && Number.isFinite(figure.value), 'the ratio of the request paths is a number', { figure })
   t.match(output, /target 0\.97 to 1\.03: (met|MISSED)/, 'and is held to 3 %')
