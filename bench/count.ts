@@ -5,13 +5,13 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { config } from './config.js'
 import { load, type LoadSpec } from './load.js'
-import { measurement, settle, type Kind, type Measurement } from './measure.js'
+import { alternate, measurement, settle, type Kind, type Measurement } from './measure.js'
 import { onRequestedNode } from './node.js'
 import { benchFile, startChild, type Child } from './processes.js'
 import { extraFigure, render, writeResult, type Figure } from './report.js'
 import { rotatingClients } from './clients.js'
 import { sqliteCopy } from './seed/sqlite.js'
-import { existingEmail, rotating, unknownEmail } from './seed/users.js'
+import { existingEmail, existingEmailHalfOn, rotating, unknownEmail } from './seed/users.js'
 import { SEND_LINK } from './scenarios/servers.js'
 import { median } from './stats.js'
 
@@ -34,9 +34,9 @@ import { median } from './stats.js'
 // the GC's helper threads are the GC; V8's compilers on their threads are the rest. The request path
 // of one kind moves by 1 to 3 % from phase to phase, most in the phases in which V8 compiled a
 // function again (on the main thread it installs the code and leaves the old); a kind's figure is its
-// median phase. The GC and the compiler run
-// when the heap or V8's counters say, whichever kind was loaded then (one phase in four counted up
-// to 30 % more for them): their figures are means, and move by more.
+// median phase. The GC and the compilers run when the heap or V8's counters say, whichever kind was
+// loaded then (one phase in four counted up to 30 % more for them): their figures are means, and
+// move by more.
 //
 // Instructions are not time: a read that misses the cache costs one instruction. The timed figures
 // of scenario 3 stay the ones for that; this one shows what the two paths execute.
@@ -51,7 +51,6 @@ interface Counted {
   readonly bounds?: Figure['target']
 }
 
-const half = Math.floor(config.users / 2)
 const SERVERS: readonly Counted[] = [
   {
     names: { first: 'send-link existing', second: 'send-link unknown' },
@@ -59,10 +58,9 @@ const SERVERS: readonly Counted[] = [
     bounds: { min: 0.97, max: 1.03 }
   },
   {
-    // The control: existing e-mails in both kinds, the second half the users further on, so that
-    // neither warms the other's rows. What the method reads where there is no difference to find.
+    // The control, as scenario 3's: what the method reads where there is no difference to find.
     names: { first: 'control: existing', second: 'control: existing, half further on' },
-    logins: { first: rotating(config.users, existingEmail), second: rotating(config.users, (i) => existingEmail((i - 1 + half) % config.users + 1)) }
+    logins: { first: rotating(config.users, existingEmail), second: rotating(config.users, existingEmailHalfOn(config.users)) }
   }
 ]
 
@@ -97,7 +95,7 @@ async function count ({ names, logins }: Counted): Promise<Measurement[]> {
     await counted(child)
     const phases: Measurement[] = []
     for (let n = 0; n < config.countPhases; n++) {
-      kind = (n % 4 === 0 || n % 4 === 3) ? 'first' : 'second'
+      kind = alternate(n)
       const before = await child.stats()
       const started = performance.now()
       const result = await load({ ...spec, amount: config.countRequests })
@@ -128,7 +126,7 @@ function ratioOf (measurements: readonly Measurement[], names: Readonly<Record<K
     value: of(phases(names.second)) / of(phases(names.first)),
     unit: 'x',
     ...(bounds === undefined ? {} : { target: bounds }),
-    how: `${part} instructions per request of each phase, each kind's ${of === median ? 'median' : 'mean'}, second over first`
+    how: `${part} instructions per request of each phase, ${what}, second over first`
   }
 }
 

@@ -105,6 +105,11 @@ export function httpTarget (name: string, start: () => Promise<Served>, options:
 /** Which of two kinds of request a paired target sends; it switches between them. */
 export type Kind = 'first' | 'second'
 
+/** The kind of phase `n` (from 0): first, second, second, first, first, ...: each as often first as second. */
+export function alternate (n: number): Kind {
+  return (n % 4 === 0 || n % 4 === 3) ? 'first' : 'second'
+}
+
 /**
  * Two kinds of request on one server, in alternating phases (`phases` of each, the order flipping
  * every pair, together lasting the configured duration), each phase's CPU counted from before its
@@ -131,8 +136,7 @@ export function pairedTarget (name: string, start: () => Promise<Served>, choose
         const before = await served.child.stats()
         const started = performance.now()
         for (let n = 0; n < 2 * phases; n++) {
-          // first, second, second, first, first, second...: each kind as often first as second.
-          const kind: Kind = (n % 4 === 0 || n % 4 === 3) ? 'first' : 'second'
+          const kind = alternate(n)
           choose(kind)
           const { result, before: from, after: to } = await phase(served, spec, seconds)
           spent[kind].cpu += to.cpu - from.cpu

@@ -1,7 +1,7 @@
 import { config } from '../config.js'
 import { httpTarget, measureAll, pairedTarget, type Kind } from '../measure.js'
 import { cpuRatio, extraFigure, ratio, type ScenarioResult } from '../report.js'
-import { existingEmail, rotating, unknownEmail } from '../seed/users.js'
+import { existingEmail, existingEmailHalfOn, rotating, unknownEmail } from '../seed/users.js'
 import { baselineServer, RATE_LIMITED, sendLinkServer, withClients } from './servers.js'
 
 export const title = 'scenarios 1-3: baseline, send-link for existing and for unknown e-mails, with and without rate limits (SQLite)'
@@ -23,8 +23,7 @@ export async function run (): Promise<ScenarioResult> {
   // so that neither warms the other's rows. What the method reads where there is no difference to find.
   let control: Kind = 'first'
   const existingTwice = (): (() => string) => {
-    const half = Math.floor(config.users / 2)
-    const [first, second] = [existing(), rotating(config.users, (i) => existingEmail((i - 1 + half) % config.users + 1))]
+    const [first, second] = [existing(), rotating(config.users, existingEmailHalfOn(config.users))]
     return () => control === 'first' ? first() : second()
   }
   const measurements = await measureAll([

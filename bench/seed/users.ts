@@ -6,6 +6,13 @@ import { hashPassword } from '../../lib/index.js'
 export const existingEmail = (i: number): string => `user${i}@example.com`
 export const unknownEmail = (i: number): string => `user${i}@example.net`
 
+/**
+ * Existing addresses from the user half of `users` further on: the second kind of a control that
+ * loads existing logins in both kinds of phase, so that neither kind warms the other's rows.
+ */
+export const existingEmailHalfOn = (users: number): ((i: number) => string) =>
+  (i) => existingEmail((i - 1 + Math.floor(users / 2)) % users + 1)
+
 /** The new password of every reset: it passes the default policy (not common, numeric or like the login). */
 export const NEW_PASSWORD = 'Tr0ub4dor-and-a-staple'
 
