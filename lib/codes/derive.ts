@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, type KeyObject } from 'node:crypto'
 import type { SignedUser } from '../signer/signer.js'
 import { encode } from '../signer/hmac.js'
 
@@ -13,7 +13,7 @@ const TAKEN_BYTES = 16
  * `digits` decimal digits of HMAC-SHA256 over the purpose, user id, period, password hash and e-mail.
  * A new password or e-mail address, another period or another account gives an unrelated code.
  */
-export function deriveCode (key: Buffer, user: SignedUser, periodIndex: number, digits: number): string {
+export function deriveCode (key: KeyObject, user: SignedUser, periodIndex: number, digits: number): string {
   const mac = createHmac('sha256', key)
     .update(encode([PURPOSE, user.id, String(periodIndex), user.passwordHash, user.email ?? '']))
     .digest()
