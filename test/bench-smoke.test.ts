@@ -10,8 +10,8 @@ import { openRedis } from './helpers/redis.js'
 // Each benchmark scenario, shrunk to a fraction of a second and a few dozen users, must start and
 // produce figures. The scenarios run as their own processes (`bench/run.ts <name>`, see helpers/bench.ts).
 
-// Every scenario and both compare runs at once took 70 to 85 s on the machines of 2026-11-30 and
-// 12-01, and past tap's 120 s on one where bench-count's valgrind ran beside them.
+// Every scenario and both compare runs at once took 70 to 112 s on the machines of 2026-11-30 and
+// 12-01 (the slowest an AMD host, this file alone), too close to tap's 120 s.
 t.setTimeout(300_000)
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))

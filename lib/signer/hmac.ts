@@ -7,9 +7,13 @@ const PURPOSE = 'fastify-reset-password/reset-link/v1'
 // base64url of a SHA-256 digest without padding is always 43 characters.
 const SIGNATURE_FORMAT = /^[A-Za-z0-9_-]{43}$/
 
-// A KeyObject, made once: createHmac copies a Buffer key into a new one on every call.
-function deriveKey (secret: string): KeyObject {
-  return createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', PURPOSE, 32)))
+/**
+ * The HMAC key for one `purpose`, derived from `secret` by HKDF-SHA256. A KeyObject, made once:
+ * createHmac copies a Buffer key into a new one on every call, and on Node 24 it spends 8 of its
+ * 10 µs telling that a Buffer is not a KeyObject nor a CryptoKey (2.6 µs with one).
+ */
+export function deriveKey (secret: string, purpose: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', purpose, 32)))
 }
 
 // Length-prefixed fields make the encoding unambiguous: no choice of user id or e-mail can shift
@@ -42,7 +46,7 @@ export function encode (fields: readonly string[]): Buffer {
  * ```
  */
 export function hmacSigner (secrets: readonly string[]): SignerFactory {
-  const keys = secrets.map(deriveKey)
+  const keys = secrets.map((secret) => deriveKey(secret, PURPOSE))
   return ({ oneTimeUse }) => {
     const message = (user: SignedUser, timestamp: number): Buffer => encode(oneTimeUse
       ? [PURPOSE, user.id, String(timestamp), user.passwordHash, user.email ?? '']
