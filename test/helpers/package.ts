@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -78,4 +78,33 @@ export async function install (dir: string, packages: readonly string[], env = c
     if (err.code !== 'EEXIST') throw err
   })
   await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packages], dir, env)
+}
+
+/**
+ * Installs the newest version of `name` that the registry delivers, and says which. Its `latest`
+ * tag can name a version that its version list does not hold (npm's ETARGET, "notarget"), as when
+ * a registry holds back recent versions, or when the list npm cached is older than the tag; a
+ * user's install would fail the same way and take the newest that installs. That is tried next:
+ * the listed stable versions from the newest down, with the list fetched afresh, a few at most.
+ */
+export async function installNewest (dir: string, name: string): Promise<string> {
+  const version = async (): Promise<string> =>
+    (JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+  try {
+    await install(dir, [`${name}@latest`])
+    return await version()
+  } catch (err) {
+    if (!/\bETARGET\b|\bnotarget\b/.test(String(err))) throw err
+  }
+  const listed = JSON.parse(await run(npm, ['view', name, 'versions', '--json', '--prefer-online'], dir)) as string[]
+  const stable = listed.filter((listedVersion) => /^\d+\.\d+\.\d+$/.test(listedVersion)).reverse().slice(0, 5)
+  for (const [index, candidate] of stable.entries()) {
+    try {
+      await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-online', `${name}@${candidate}`], dir)
+      return await version()
+    } catch (err) {
+      if (index === stable.length - 1 || !/\bETARGET\b|\bnotarget\b/.test(String(err))) throw err
+    }
+  }
+  throw new Error(`the registry lists no stable version of ${name}`)
 }
