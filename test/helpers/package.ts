@@ -80,6 +80,9 @@ export async function install (dir: string, packages: readonly string[], env = c
   await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packages], dir, env)
 }
 
+/** What npm says when no listed version matches what was asked for. */
+const NOTARGET = /\bETARGET\b|\bnotarget\b/
+
 /**
  * Installs the newest version of `name` that the registry delivers, and says which. Its `latest`
  * tag can name a version that its version list does not hold (npm's ETARGET, "notarget"), as when
@@ -94,7 +97,7 @@ export async function installNewest (dir: string, name: string): Promise<string>
     await install(dir, [`${name}@latest`])
     return await version()
   } catch (err) {
-    if (!/\bETARGET\b|\bnotarget\b/.test(String(err))) throw err
+    if (!NOTARGET.test(String(err))) throw err
   }
   const listed = JSON.parse(await run(npm, ['view', name, 'versions', '--json', '--prefer-online'], dir)) as string[]
   const stable = listed.filter((listedVersion) => /^\d+\.\d+\.\d+$/.test(listedVersion)).reverse().slice(0, 5)
@@ -103,7 +106,7 @@ export async function installNewest (dir: string, name: string): Promise<string>
       await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-online', `${name}@${candidate}`], dir)
       return await version()
     } catch (err) {
-      if (index === stable.length - 1 || !/\bETARGET\b|\bnotarget\b/.test(String(err))) throw err
+      if (index === stable.length - 1 || !NOTARGET.test(String(err))) throw err
     }
   }
   throw new Error(`the registry lists no stable version of ${name}`)
