@@ -35,6 +35,10 @@ export const config = {
   countPhases: integer('BENCH_COUNT_PHASES', 16),
   /** Requests of each kind before `npm run bench:count` counts. */
   countWarmup: integer('BENCH_COUNT_WARMUP', 10_000),
+  /** Rounds of `npm run bench:lookup`: each calls every kind of lookup in turn. */
+  lookupRounds: integer('BENCH_LOOKUP_ROUNDS', 21),
+  /** Calls of each kind per round of `npm run bench:lookup`. */
+  lookupCalls: integer('BENCH_LOOKUP_CALLS', 5_000),
   /** Requests of the memory scenario. */
   memoryRequests: integer('BENCH_MEMORY_REQUESTS', 500_000),
   /** How long the SMTP scenario waits for the last mail after the load stops, in seconds. */

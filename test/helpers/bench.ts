@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-// Runs a benchmark command (`bench/run.ts <name>`, `bench/compare.ts`, `bench/count.ts`) as its own
+// Runs a benchmark command (`bench/run.ts <name>`, `bench/compare.ts`, `bench/count.ts`, `bench/lookup.ts`) as its own
 // process, shrunk to a fraction of a second and a few dozen users, its figures written under
 // `results`. The benchmarks are never imported by a test, so they stay outside tap's coverage; tap's
 // process tracking wraps spawn() and puts its --import back into NODE_OPTIONS, so the command goes
@@ -42,6 +42,8 @@ function environment (results: string, more: Readonly<Record<string, string>>): 
     BENCH_COUNT_WARMUP: '50',
     BENCH_COUNT_PHASES: '4',
     BENCH_COUNT_REQUESTS: '50',
+    BENCH_LOOKUP_ROUNDS: '2',
+    BENCH_LOOKUP_CALLS: '10',
     ...more
   }
 }
