@@ -40,7 +40,7 @@ const plugin = sqlite.prepare(pluginSql)
 const placeholders = pluginSql.split('?').length - 1
 const parameters = (login: string): string[] => Array.from({ length: placeholders }, () => login)
 
-const KINDS: Readonly<Record<string, (login: number) => unknown>> = {
+const KINDS: Readonly<Record<string, (user: number) => unknown>> = {
   'the bare route\'s statement': (i) => bare.all(existingEmail(i)),
   'the plugin\'s statement, existing': (i) => plugin.all(parameters(existingEmail(i))),
   'the plugin\'s statement, unknown': (i) => plugin.all(parameters(unknownEmail(i))),
@@ -49,7 +49,7 @@ const KINDS: Readonly<Record<string, (login: number) => unknown>> = {
   'findByLogin, unknown': (i) => users.findByLogin(unknownEmail(i))
 }
 
-// A stride through the users, so that consecutive calls read rows far apart, as a server's do.
+// A stride through the users, so that consecutive calls read rows far apart, as an app's logins do.
 const STRIDE = 7919
 const rounds: Record<string, number[]> = Object.fromEntries(Object.keys(KINDS).map((name) => [name, []]))
 let call = 0

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import t from 'tap'
 import type { Test } from 'tap'
 import { verifyPassword } from '../lib/password/hash.js'
-import { cleanCopy, cleanEnv, install, installNewest, outsideTap, pack, root, run, type Packed } from './helpers/package.js'
+import { cleanCopy, cleanEnv, install, installed, installNewest, outsideTap, pack, root, run, type Packed } from './helpers/package.js'
 import { linkFrom, startSmtpSink } from './helpers/smtp.js'
 
 // Packing with the build, four npm installs (one compiles better-sqlite3 12 from source) and
@@ -47,11 +47,6 @@ let runtimes = ''
 /** The `node` binary the registry's `node@<major>` package installed. */
 function nodeBinary (major: string): string {
   return join(runtimes, 'node_modules', `node-${major}`, 'bin', 'node')
-}
-
-/** The version of `name` an app got. */
-async function installed (app: string, name: string): Promise<string> {
-  return (JSON.parse(await readFile(join(app, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
 }
 
 t.before(async () => {

@@ -80,6 +80,11 @@ export async function install (dir: string, packages: readonly string[], env = c
   await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packages], dir, env)
 }
 
+/** The version of `name` an app got. */
+export async function installed (app: string, name: string): Promise<string> {
+  return (JSON.parse(await readFile(join(app, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+}
+
 /** What npm says when no listed version matches what was asked for. */
 const NOTARGET = /\bETARGET\b|\bnotarget\b/
 
@@ -91,11 +96,9 @@ const NOTARGET = /\bETARGET\b|\bnotarget\b/
  * the listed stable versions from the newest down, with the list fetched afresh, a few at most.
  */
 export async function installNewest (dir: string, name: string): Promise<string> {
-  const version = async (): Promise<string> =>
-    (JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
   try {
     await install(dir, [`${name}@latest`])
-    return await version()
+    return await installed(dir, name)
   } catch (err) {
     if (!NOTARGET.test(String(err))) throw err
   }
@@ -104,7 +107,7 @@ export async function installNewest (dir: string, name: string): Promise<string>
   for (const [index, candidate] of stable.entries()) {
     try {
       await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-online', `${name}@${candidate}`], dir)
-      return await version()
+      return await installed(dir, name)
     } catch (err) {
       if (index === stable.length - 1 || !NOTARGET.test(String(err))) throw err
     }
