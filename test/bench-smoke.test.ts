@@ -116,15 +116,23 @@ t.test('with BENCH_NODE=24 a benchmark runs on Node 24, its servers too', async 
   t.ok(written.measurements.every((m) => m.requests > 0), 'every target answered, on SQLite')
 })
 
-t.test('the lookup benchmark times every kind of lookup, with no server', async (t) => {
-  const { code, output } = await runBench(['bench/lookup.ts'], join(results, 'lookup'))
-  t.equal(code, 0, 'it exits with 0', { output })
-  const { figures } = JSON.parse(await readFile(join(results, 'lookup', 'lookup.json'), 'utf8')) as { figures: Record<string, number> }
-  t.same(Object.keys(figures), [
-    'the bare route\'s statement', 'the plugin\'s statement, existing', 'the plugin\'s statement, unknown',
-    'the bare statement through Kysely', 'findByLogin, existing', 'findByLogin, unknown'
-  ], 'it writes a figure for each kind')
-  t.ok(Object.values(figures).every((value) => value > 0), 'and each is a time', { figures })
+for (const database of ['sqlite', 'postgres']) {
+  t.test(`the lookup benchmark times every kind of lookup on ${database}, with no server`, async (t) => {
+    const { code, output } = await runBench(['bench/lookup.ts', database], join(results, 'lookup'))
+    t.equal(code, 0, 'it exits with 0', { output })
+    const { figures } = JSON.parse(await readFile(join(results, 'lookup', `lookup-${database}.json`), 'utf8')) as { figures: Record<string, number> }
+    t.same(Object.keys(figures), [
+      'the bare route\'s statement', 'the plugin\'s statement, existing', 'the plugin\'s statement, unknown',
+      'the bare statement through Kysely', 'findByLogin, existing', 'findByLogin, unknown'
+    ], 'it writes a figure for each kind')
+    t.ok(Object.values(figures).every((value) => value > 0), 'and each is a time', { figures })
+  })
+}
+
+t.test('the lookup benchmark names the databases it takes', async (t) => {
+  const { code, output } = await runBench(['bench/lookup.ts', 'mysql'], join(results, 'lookup-bad'))
+  t.equal(code, 2, 'it exits with 2')
+  t.match(output, /unknown database mysql; choose sqlite or postgres/, 'and says what it takes')
 })
 
 t.test('BENCH_NODE takes a major version from 22 on', async (t) => {
