@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
 import pg from 'pg'
 import { kyselyUsers, pgNamedStatements, sqliteStatementCache } from '../lib/index.js'
+import { bareLookupSql } from './bare-lookup.js'
 import { config } from './config.js'
 import { onRequestedNode } from './node.js'
 import { openSqlite } from './open-sqlite.js'
@@ -37,16 +38,13 @@ type Lookup = (login: string) => unknown
 interface Subject {
   /** Runs `sql` as the database's driver would, every parameter the login. */
   readonly statement: (sql: string) => Lookup
-  /** The bare route's statement (bench/servers/baseline.ts), on its own and through Kysely. */
+  /** The bare route's statement (bareLookupSql), on its own and through Kysely. */
   readonly bare: Lookup
   readonly bareThroughKysely: Lookup
   readonly db: Kysely<any>
   readonly table: string
   readonly close: () => Promise<void>
 }
-
-const bareSql = (table: string, login: string): string =>
-  `select id, username, email, password_hash, is_active from ${table} where lower(email) = lower(${login})`
 
 /** The parameters of `sql` (SQLite's `?`, PostgreSQL's `$n`), each the login. */
 function everyParameter (sql: string): (login: string) => string[] {
@@ -58,8 +56,7 @@ async function sqliteSubject (log: (event: LogEvent) => void): Promise<Subject> 
   const copy = await sqliteCopy(config.users)
   const sqlite = openSqlite(copy.file)
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqliteStatementCache(sqlite) }), log })
-  // As the bare route passes it: behind a subquery, which SQLite does not plan again per value.
-  const bare = bareSql('users', '(select ?)')
+  const bare = bareLookupSql('users', '(select ?)')
   const statement = sqlite.prepare(bare)
   return {
     statement: (sql) => {
@@ -84,7 +81,7 @@ async function postgresSubject (log: (event: LogEvent) => void): Promise<Subject
   // One connection: every call waits for the one before it, so none waits for a connection.
   const pool = new pg.Pool({ connectionString: config.pgUrl, max: 1 })
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: pgNamedStatements(pool) }), log })
-  const bare = bareSql(table, '$1')
+  const bare = bareLookupSql(table, '$1')
   return {
     // Named, so prepared once, as pgNamedStatements has Kysely's queries.
     statement: (sql) => {

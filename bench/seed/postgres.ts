@@ -4,7 +4,7 @@ import { storedHash } from './users.js'
 export const PG_TABLE = 'bench_users'
 
 /**
- * (Re)creates `table` (`bench_users`) with `users` users in one transaction: one insert from generate_series,
+ * (Re)creates `table` (default `bench_users`) with `users` users in one transaction: one insert from generate_series,
  * then the indexes the lookups use (unique username, lower(email)). A few seconds for 100,000 users.
  */
 export async function seedPostgres (url: string, users: number, table = PG_TABLE): Promise<void> {

@@ -2,6 +2,7 @@ import Fastify from 'fastify'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Detail, SendLinkBody } from '../../lib/schemas.js'
 import { SENT } from '../../lib/routes.js'
+import { bareLookupSql } from '../bare-lookup.js'
 import { closeStore, openStore } from './database.js'
 import { serve } from './ipc.js'
 
@@ -10,13 +11,9 @@ import { serve } from './ipc.js'
 // statement. No signing, no mail, no second lookup.
 
 const store = openStore()
-// On SQLite the login goes in as `(select ?)`, as kyselyUsers passes it: the seeded file has
-// statistics (sqlite_stat4), and a bare `lower(?)` against the index made SQLite compile the statement
-// again on every call. Both paid that until the plugin stopped (28259b2) and this baseline with it.
-const sql = (login: string): string => `select id, username, email, password_hash, is_active from ${store.table} where lower(email) = lower(${login})`
 const find: (login: string) => Promise<unknown[]> = store.kind === 'sqlite'
-  ? ((statement) => async (login) => statement.all(login))(store.sqlite.prepare(sql('(select ?)')))
-  : async (login) => (await store.pool.query({ name: 'find-user', text: sql('$1'), values: [login] })).rows
+  ? ((statement) => async (login) => statement.all(login))(store.sqlite.prepare(bareLookupSql(store.table, '(select ?)')))
+  : async (login) => (await store.pool.query({ name: 'find-user', text: bareLookupSql(store.table, '$1'), values: [login] })).rows
 
 const app = Fastify().withTypeProvider<TypeBoxTypeProvider>()
 app.setValidatorCompiler(TypeBoxValidatorCompiler)
