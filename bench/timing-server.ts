@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
-import resetPassword, { kyselyUsers, type ResetPasswordOptions } from '../lib/index.js'
+import resetPassword, { kyselyUsers, pgNamedStatements, type ResetPasswordOptions } from '../lib/index.js'
 import { bullmqProducer, bullmqWorker } from '../lib/bullmq/index.js'
 import { openSqlite } from './open-sqlite.js'
 
@@ -29,7 +29,8 @@ async function open (): Promise<Kysely<any>> {
     return new Kysely({ dialect: new SqliteDialect({ database: openSqlite(join(dir, 'timing.sqlite')) }) })
   }
   const connectionString = process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
-  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString, max: 4 }) }) })
+  // Named statements, as the README sets PostgreSQL up and as the other scenarios run it.
+  return new Kysely({ dialect: new PostgresDialect({ pool: pgNamedStatements(new pg.Pool({ connectionString, max: 4 })) }) })
 }
 
 async function seed (db: Kysely<any>): Promise<void> {
