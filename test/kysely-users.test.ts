@@ -252,9 +252,9 @@ for (const dialect of dialects) {
       t.ok(dialect === 'sqlite' ? query!.parameters.length > 2 : query!.parameters.length === 2)
     })
 
-    if (dialect === 'sqlite') {
+    if (dialect !== 'mariadb') {
       // The time of a found row's read told an existing login from an unknown one (SECURITY.md, Timing).
-      t.test('on SQLite every login reads one user row, a stand-in when nobody has it, and finds only its own', async t => {
+      t.test('on SQLite and PostgreSQL every login reads one user row, a stand-in when nobody has it, and finds only its own', async t => {
         const { table, ids: [ann, bob] } = await seed([{ username: 'ann', email: 'ann@example.com' }, { username: 'bob', email: 'bob@example.com' }])
         const cases: ReadonlyArray<[KyselyUsersOptions['loginFields'], string, string[]]> = [
           [undefined, 'ann', [ann!]],
@@ -262,7 +262,7 @@ for (const dialect of dialects) {
           [undefined, 'carol@example.com', []],
           [undefined, 'carol', []],
           [undefined, 'azure@example.com', []],
-          // Past the last address the last one stands in.
+          // Past the last address SQLite's stand-in is the last one.
           [undefined, 'zed@example.com', []],
           [['email'], 'bob@example.com', [bob!]],
           [['email'], 'bob', []],
@@ -278,6 +278,33 @@ for (const dialect of dialects) {
           t.same(found.map(u => u.id), expected, `${login} finds ${expected.length === 0 ? 'nobody' : 'its user'}`)
           t.equal(read, 1, `${login}, with ${String(loginFields ?? 'the default fields')}: one row read`)
         }
+      })
+
+      t.test('an empty table, and users without an address or a username, give no stand-in back', async t => {
+        const { users: empty } = await seed([])
+        t.same(await empty.findByLogin('ann@example.com'), [])
+        const { table, ids: [nameless] } = await seed([{ username: null, email: 'noname@example.com' }, { username: 'mailless', email: null }])
+        t.same(await kyselyUsers(db, { table }).findByLogin('nobody@example.com'), [])
+        t.same((await kyselyUsers(db, { table }).findByLogin('NONAME@example.com')).map(u => [u.id, u.username]), [[nameless, null]])
+        t.same((await kyselyUsers(db, { table }).findByLogin('mailless')).map(u => u.email), [null])
+      })
+    }
+
+    if (dialect === 'postgres') {
+      // Reading the stand-in for a found login too would make it the slower one.
+      t.test('on PostgreSQL the stand-in row is read only when no user has the login', async t => {
+        const { table } = await seed([{ username: 'ann', email: 'ann@example.com' }])
+        // The branches pass the plugins too: the query wanted is the whole statement.
+        const query = (await capture(db, users => users.findByLogin('ann@example.com'), { table })).find(q => q.sql.includes('lateral'))
+        const plan = async (login: string): Promise<string> => {
+          const { rows } = await db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(
+            `explain (analyze, costs off, timing off) ${query!.sql}`, query!.parameters.map(() => login)))
+          // The table's scan: the node that reads the stand-in, the only one that is not an index's.
+          return rows.map(row => row['QUERY PLAN']).find(line => line.includes('Seq Scan')) ?? 'no scan in the plan'
+        }
+        t.match(await plan('ann@example.com'), /never executed/, 'an address on file')
+        t.match(await plan('ann'), /never executed/, 'a username on file')
+        t.match(await plan('carol@example.com'), /actual rows=1 loops=1/, 'an unknown login')
       })
     }
   })

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { AliasedRawBuilder, CompiledQuery, Kysely, RawBuilder } from 'kysely'
+import type { AliasedRawBuilder, CompiledQuery, Expression, Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
 import { fold } from '../fold.js'
 import { InvalidOptionError } from '../errors.js'
 import type { ResetPasswordUser, UserAdapter } from './adapter.js'
@@ -54,9 +54,15 @@ interface UserRow {
   readonly username?: string | null
   readonly password_hash: string
   readonly is_active?: unknown
-  /** SQLite only: 1 for the stand-in row an unknown login reads (standInEmailKey), 0 for a found one. */
+  /**
+   * SQLite and PostgreSQL: 1 for the stand-in row an unknown login reads (standInEmailKey,
+   * withStandInRow), 0 for a found one.
+   */
   readonly decoy?: unknown
 }
+
+/** The users table's columns under the names byLogin reads. */
+type SelectUsers = SelectQueryBuilder<any, any, UserRow>
 
 const OPTION_KEYS = ['table', 'columns', 'loginFields', 'idType']
 const COLUMN_KEYS = ['id', 'email', 'username', 'passwordHash', 'isActive'] as const
@@ -99,7 +105,7 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
   // The table is only known at run time, so the app's DB type cannot describe it.
   const anyDb = db as unknown as Kysely<any>
 
-  function selectUsers () {
+  function selectUsers (): SelectUsers {
     return anyDb.selectFrom(table).select(eb => [
       eb.ref(columns.id).as('id'),
       eb.ref(columns.email).as('email'),
@@ -129,15 +135,17 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
   // not re-plan per value this way, and MySQL might not match a functional index against a subquery.
   const sqlite = sqliteCompiler(anyDb)
   const login = sqlite ? sql<string>`(select ${''})` : sql.val('')
-  // SQLite only: on PostgreSQL the longer statement took 0.14 ms more to plan without pgNamedStatements,
-  // and with the stand-in an unknown login there took 4.6 µs longer than an existing one (p 0.002);
-  // MySQL cannot index lower(email), and each subquery would scan the table again.
+  // SQLite's stand-in is its e-mail key: on PostgreSQL that longer statement took 0.14 ms more to plan
+  // without pgNamedStatements, and with it an unknown login took 4.6 µs longer than an existing one
+  // (p 0.002), so PostgreSQL has its own (withStandInRow). MySQL and MariaDB have neither: they cannot
+  // index lower(email), and each subquery would scan the table again.
   const standIn = sqlite && settings.logins.some(({ field }) => field === 'email')
+  const postgres = !sqlite && postgresCompiler(anyDb)
   const emailKey = standIn ? standInEmailKey(settings, login) : sql`lower(${login})`
   // The e-mail branch says which of its rows is the stand-in (1); the other branches have none.
-  const decoy = (field: LoginField, column: string): Array<AliasedRawBuilder<unknown, 'decoy'>> => !standIn
-    ? []
-    : [(field === 'email' ? sql`case when lower(${sql.ref(column)}) = lower(${login}) then 0 else 1 end` : sql.lit(0)).as('decoy')]
+  const decoy = (field: LoginField, column: string): Array<AliasedRawBuilder<unknown, 'decoy'>> => standIn
+    ? [(field === 'email' ? sql`case when lower(${sql.ref(column)}) = lower(${login}) then 0 else 1 end` : sql.lit(0)).as('decoy')]
+    : postgres ? [sql.lit(0).as('decoy')] : []
 
   // One query over every login field, then the first field with matches wins: an existing login
   // costs the same queries as an unknown one, so the response time does not tell them apart.
@@ -147,11 +155,12 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
   const [first, ...others] = settings.logins.map(({ field, column }) => selectUsers().select(decoy(field, column)).where(eb => field === 'email'
     ? eb(eb.fn('lower', [eb.ref(column)]), '=', emailKey)
     : eb(eb.ref(column), '=', login)))
-  const loginQuery: CompiledQuery<UserRow> = others.reduce((query, next) => query.unionAll(next), first as ReturnType<typeof selectUsers>).compile()
+  const matches = others.reduce((query, next) => query.unionAll(next), first as SelectUsers)
+  const loginQuery: CompiledQuery<UserRow> = postgres ? withStandInRow(matches, selectUsers, columns).compile(anyDb) : matches.compile()
 
   async function byLogin (login: string): Promise<ResetPasswordUser[]> {
     const { rows: read } = await anyDb.executeQuery<UserRow>({ ...loginQuery, parameters: loginQuery.parameters.map(() => login) })
-    const rows = standIn ? read.filter(row => row.decoy === 0 || row.decoy === 0n) : read
+    const rows = standIn || postgres ? read.filter(row => row.decoy === 0 || row.decoy === 0n) : read
     const folded = fold(login)
     const matches: Record<LoginField, (row: UserRow) => boolean> = {
       // MariaDB's default collations ignore case and trailing spaces; a username must match as typed.
@@ -246,13 +255,39 @@ function standInEmailKey ({ table, columns, logins }: Settings, login: RawBuilde
 }
 
 /**
+ * PostgreSQL: the rows of `matches` or, when it has none, one stand-in that byLogin drops: the first
+ * row a scan of the table meets, read only then (a LATERAL join behind a one-time filter). So every
+ * login reads one user row and receives one, as on SQLite. Without it the found row's read, sending
+ * and parsing made an existing login 15 to 20 µs slower than an unknown one in the statement alone,
+ * and 12 to 13 µs in `npm run bench:timing` (p below 1e-13); with it, within 2.5 µs either way. A
+ * row of NULLs alone, without the read, left 6 to 7 µs; reaching the stand-in through more index
+ * probes made unknown logins the slower. Without pgNamedStatements this statement takes about 0.1 ms
+ * longer to plan, on every call.
+ */
+function withStandInRow (matches: Expression<UserRow>, selectUsers: () => SelectUsers, columns: Settings['columns']): RawBuilder<UserRow> {
+  const names = ['id', 'email', 'password_hash', ...(columns.username === null ? [] : ['username']), ...(columns.isActive === null ? [] : ['is_active'])]
+  const found = sql.join(names.map(name => sql`coalesce(${sql.ref(`u.${name}`)}, ${sql.ref(`s.${name}`)}) as ${sql.id(name)}`))
+  const standIn = selectUsers().where(sql<boolean>`${sql.ref('u.decoy')} is null`).limit(sql.lit(1))
+  return sql<UserRow>`select ${found}, coalesce(${sql.ref('u.decoy')}, 1) as ${sql.id('decoy')} from (select 1) as ${sql.id('d')} left join lateral (${matches}) as ${sql.id('u')} on true left join lateral (${standIn}) as ${sql.id('s')} on true`
+}
+
+/**
  * Whether `db` compiles for SQLite, told by the SQL it writes: double-quoted names and `?` for a
  * parameter (PostgreSQL writes `$1`, MySQL backquotes names). An app's own Kysely may come from
  * another copy of the package, so its adapter's class is not compared.
  */
 function sqliteCompiler (db: Kysely<any>): boolean {
+  return probeSql(db).endsWith('"c" = ?')
+}
+
+/** Whether `db` compiles for PostgreSQL: double-quoted names and `$1` for a parameter. */
+function postgresCompiler (db: Kysely<any>): boolean {
+  return probeSql(db).endsWith('"c" = $1')
+}
+
+function probeSql (db: Kysely<any>): string {
   // Without the app's plugins, which would see (and a recorder would keep) this query that never runs.
-  return db.withoutPlugins().selectFrom('t').select('c').where('c', '=', '').compile().sql.endsWith('"c" = ?')
+  return db.withoutPlugins().selectFrom('t').select('c').where('c', '=', '').compile().sql
 }
 
 /**
