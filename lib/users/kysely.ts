@@ -259,10 +259,11 @@ function standInEmailKey ({ table, columns, logins }: Settings, login: RawBuilde
  * row a scan of the table meets, read only then (a LATERAL join behind a one-time filter). So every
  * login reads one user row and receives one, as on SQLite. Without it the found row's read, sending
  * and parsing made an existing login 15 to 20 µs slower than an unknown one in the statement alone,
- * and 12 to 13 µs in `npm run bench:timing` (p below 1e-13); with it, within 2.5 µs either way. A
- * row of NULLs alone, without the read, left 6 to 7 µs; reaching the stand-in through more index
- * probes made unknown logins the slower. Without pgNamedStatements this statement takes about 0.1 ms
- * longer to plan, on every call.
+ * and 12 to 13 µs in `npm run bench:timing` (p below 1e-13). With it the statement alone is even to
+ * within 2.5 µs either way, and in the timing bench an unknown login is the slower by 1 to 8.5 µs, as
+ * on SQLite (SECURITY.md, Timing). A row of NULLs alone, without the read, left 6 to 7 µs; reaching
+ * the stand-in through more index probes made unknown logins slower still. Without pgNamedStatements
+ * this statement takes about 0.1 ms longer to plan, on every call.
  */
 function withStandInRow (matches: Expression<UserRow>, selectUsers: () => SelectUsers, columns: Settings['columns']): RawBuilder<UserRow> {
   const names = ['id', 'email', 'password_hash', ...(columns.username === null ? [] : ['username']), ...(columns.isActive === null ? [] : ['is_active'])]
