@@ -105,14 +105,17 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
   // The table is only known at run time, so the app's DB type cannot describe it.
   const anyDb = db as unknown as Kysely<any>
 
+  // Each column the lookups read, under the name a UserRow gives it.
+  const selected: ReadonlyArray<readonly [keyof UserRow, string]> = [
+    ['id', columns.id],
+    ['email', columns.email],
+    ['password_hash', columns.passwordHash],
+    ...(columns.username === null ? [] : [['username', columns.username] as const]),
+    ...(columns.isActive === null ? [] : [['is_active', columns.isActive] as const])
+  ]
+
   function selectUsers (): SelectUsers {
-    return anyDb.selectFrom(table).select(eb => [
-      eb.ref(columns.id).as('id'),
-      eb.ref(columns.email).as('email'),
-      eb.ref(columns.passwordHash).as('password_hash'),
-      ...(columns.username === null ? [] : [eb.ref(columns.username).as('username')]),
-      ...(columns.isActive === null ? [] : [eb.ref(columns.isActive).as('is_active')])
-    ]).$castTo<UserRow>()
+    return anyDb.selectFrom(table).select(eb => selected.map(([name, column]) => eb.ref(column).as(name))).$castTo<UserRow>()
   }
 
   function toUser (row: UserRow): ResetPasswordUser {
@@ -156,7 +159,7 @@ export function kyselyUsers<DB> (db: Kysely<DB>, options: KyselyUsersOptions = {
     ? eb(eb.fn('lower', [eb.ref(column)]), '=', emailKey)
     : eb(eb.ref(column), '=', login)))
   const matches = others.reduce((query, next) => query.unionAll(next), first as SelectUsers)
-  const loginQuery: CompiledQuery<UserRow> = postgres ? withStandInRow(matches, selectUsers, columns).compile(anyDb) : matches.compile()
+  const loginQuery: CompiledQuery<UserRow> = postgres ? withStandInRow(matches, selectUsers, selected.map(([name]) => name)).compile(anyDb) : matches.compile()
 
   async function byLogin (login: string): Promise<ResetPasswordUser[]> {
     const { rows: read } = await anyDb.executeQuery<UserRow>({ ...loginQuery, parameters: loginQuery.parameters.map(() => login) })
@@ -265,8 +268,7 @@ function standInEmailKey ({ table, columns, logins }: Settings, login: RawBuilde
  * the stand-in through more index probes made unknown logins slower still. Without pgNamedStatements
  * this statement takes about 0.1 ms longer to plan, on every call.
  */
-function withStandInRow (matches: Expression<UserRow>, selectUsers: () => SelectUsers, columns: Settings['columns']): RawBuilder<UserRow> {
-  const names = ['id', 'email', 'password_hash', ...(columns.username === null ? [] : ['username']), ...(columns.isActive === null ? [] : ['is_active'])]
+function withStandInRow (matches: Expression<UserRow>, selectUsers: () => SelectUsers, names: readonly string[]): RawBuilder<UserRow> {
   const found = sql.join(names.map(name => sql`coalesce(${sql.ref(`u.${name}`)}, ${sql.ref(`s.${name}`)}) as ${sql.id(name)}`))
   const standIn = selectUsers().where(sql<boolean>`${sql.ref('u.decoy')} is null`).limit(sql.lit(1))
   return sql<UserRow>`select ${found}, coalesce(${sql.ref('u.decoy')}, 1) as ${sql.id('decoy')} from (select 1) as ${sql.id('d')} left join lateral (${matches}) as ${sql.id('u')} on true left join lateral (${standIn}) as ${sql.id('s')} on true`
