@@ -17,8 +17,8 @@ import { median } from './stats.js'
 // `npm run bench:lookup [-- postgres]`: send-link's user lookup alone, with no HTTP around it, on
 // the benchmark's SQLite file (or a PostgreSQL table seeded the same way, through pgNamedStatements
 // as the bench servers run it). It splits what scenario 2's profiles show as one piece: the
-// database's own work (the bare route's statement against the plugin's, with its index probes and,
-// on SQLite, its stand-in row), Kysely's (the bare statement through `executeQuery`) and the
+// database's own work (the bare route's statement against the plugin's, with its index probes and
+// its stand-in row), Kysely's (the bare statement through `executeQuery`) and the
 // adapter's (`kyselyUsers().findByLogin`); and, for existing against unknown addresses, how much of
 // a difference each layer adds. The kinds take turns, BENCH_LOOKUP_ROUNDS rounds (21) of
 // BENCH_LOOKUP_CALLS calls each (5,000), on logins of users spread over the table; each figure is µs
