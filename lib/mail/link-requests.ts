@@ -90,7 +90,8 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
     async request (login, locale, post, flow = links) {
       // Every login's key, though only one without an account uses it: the first hash of a request
       // runs on cold caches (3 to 4 µs in the timing bench's server, against 0.3 in a loop), and paid
-      // by unknown logins alone it made them the slower by 3 to 6 µs (`npm run bench:timing`).
+      // by unknown logins alone it made them the slower by 2.5 to 6 µs on an Intel host
+      // (SECURITY.md, Timing).
       const key = loginKey(login)
       const found = await fromStore(log, storeTimeout, () => users.findByLogin(login))
       const recipients = found.filter(eligible)
