@@ -1,10 +1,13 @@
 import { createSecretKey } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import fc from 'fast-check'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyPassword, type ResetPasswordUser } from '../lib/index.js'
 import { deriveCode } from '../lib/codes/derive.js'
 import { resolveCodes } from '../lib/codes/options.js'
+import { STAND_IN } from '../lib/mail/link-requests.js'
+import { loginKey } from '../lib/rate-limit.js'
 import { buildApp, NEW_PASSWORD, OLD_PASSWORD, SECRET } from './helpers/app.js'
 import { dialects } from './helpers/db.js'
 import { userNamed } from './helpers/links.js'
@@ -268,6 +271,26 @@ t.test('with Redis two instances share the marks and the count of wrong codes', 
   t.same((await resetWithCode(a, 'alice', alices, NEW_PASSWORD)).json(), INVALID_CODE, 'four wrong codes over two instances lock the account')
   t.same((await resetWithCode(b, 'alice', alices, NEW_PASSWORD)).json(), INVALID_CODE)
   t.ok((await redis.keys()).some((key) => key.startsWith('fastify-reset-password:code:attempts:')))
+})
+
+t.test('a login without an account that asked for a code has a mark of its own, under its key, which no code opens', async (t) => {
+  const redis = await openRedis(t)
+  if (redis === null) return
+  const h = await buildApp(t, { plugin: { codes: true, rateLimit: { redis: redis.client() } } })
+  if (h === null) return
+  t.equal((await h.post('send-reset-password-code', { login: 'Nobody@Example.com' })).statusCode, 200)
+  const period = Math.floor(h.clock.now / PERIOD_MS)
+  const mark = `fastify-reset-password:code:mark:${period}:login:${loginKey('nobody@example.com')}`
+  // The rehearsal is built after the reply, and sends nothing that could be waited for.
+  for (let tries = 0; tries < 200 && !(await redis.keys()).includes(mark); tries++) await sleep(10)
+  const keys = await redis.keys()
+  t.ok(keys.includes(mark), 'the rehearsal marks the login, by its key, for the period')
+  t.notOk(keys.some((key) => key.toLowerCase().includes('nobody')), 'the store never sees the login itself')
+  // The stand-in's codes are the only ones a rehearsal ever computes.
+  const { key } = resolveCodes(true, undefined, SECRET) as NonNullable<ReturnType<typeof resolveCodes>>
+  for (const code of [deriveCode(key, STAND_IN, period, 8), deriveCode(key, STAND_IN, period - 1, 8), '00000000']) {
+    t.same((await resetWithCode(h, 'nobody@example.com', code, NEW_PASSWORD)).json(), INVALID_CODE)
+  }
 })
 
 t.test('codes are validated at register time, naming the option', async (t) => {

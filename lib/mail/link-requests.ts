@@ -17,7 +17,8 @@ export type Post = (job: MailJob) => Promise<void> | undefined
 /** The mails of one flow (the link, or the code): the real one for a user, and its rehearsal for a stand-in. */
 export interface MailFlow {
   job (user: ResetPasswordUser, locale: string | undefined): MailJob
-  rehearsal (locale: string | undefined): MailJob
+  /** `key`: the login's (loginKey), for a flow that leaves state behind for the login it was asked for. */
+  rehearsal (locale: string | undefined, key: string): MailJob
 }
 
 export interface LinkRequests {
@@ -88,9 +89,9 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
   return {
     linkJob,
     async request (login, locale, post, flow = links) {
-      // Every login's key, though only one without an account uses it: the first hash of a request
-      // runs on cold caches (3 to 4 µs in the timing bench's server, against 0.3 in a loop), and paid
-      // by unknown logins alone it made them the slower by 2.5 to 6 µs on an Intel host
+      // Every login's key, though only one without an account (or past its cap) uses it: the first hash
+      // of a request runs on cold caches (3 to 4 µs in the timing bench's server, against 0.3 in a loop),
+      // and paid by unknown logins alone it made them the slower by 2.5 to 6 µs on an Intel host
       // (SECURITY.md, Timing).
       const key = loginKey(login)
       const found = await fromStore(log, storeTimeout, () => users.findByLogin(login))
@@ -100,11 +101,11 @@ export function createLinkRequests ({ users, compose, events, log, storeTimeout,
       for (const user of recipients) {
         const mails = await count(`mail:account:${user.id}`, cap.windowMs)
         // Past the cap nothing leaves, however the login was spelled; the reply stays the same 200.
-        await post(mails > cap.max ? flow.rehearsal(locale) : flow.job(user, locale))
+        await post(mails > cap.max ? flow.rehearsal(locale, key) : flow.job(user, locale))
       }
       if (recipients.length > 0) return true
       const asked = await count(`mail:unknown:${key}`, NOTICE_INTERVAL)
-      await post(flow.rehearsal(locale))
+      await post(flow.rehearsal(locale, key))
       const notice = compose.unknown
       if (notice !== undefined && asked === 1 && ADDRESS.test(login)) {
         await post({ kind: 'unknown-account-notice', user: null, build: async () => await notice(login, locale) })
