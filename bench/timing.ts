@@ -14,7 +14,7 @@ import type { TimingDialect } from './timing-server.js'
 // 0.1 ms and p above 0.01. Knobs: TIMING_SAMPLES (per login form and group, default 3000),
 // TIMING_USERS (seeded users, default 1000), PG_URL, TIMING_DURABLE=1 (send-link queues each request
 // in BullMQ before replying, and a worker in the server's process does the lookup and the mail),
-// TIMING_UNKNOWN=before (the unknown logins of the runs before 2026-12-07 20:30 UTC, see loginOf).
+// TIMING_UNKNOWN=before (the unknown logins of the runs before 2026-12-07 20:10 UTC, see loginOf).
 // `npm run bench:timing -- send-code` asks the same of send-reset-password-code, and
 // `npm run bench:timing -- reset-with-code` of a wrong code for an account that asked for one
 // versus any code for a login without an account that asked for one too (issue 12).
