@@ -44,8 +44,8 @@ export function createCodeWorkflow (settings: Settings, codes: CodeSettings, wor
   // A login without an account has a mark of its own, `login:<its key>`: its rehearsed mail sets it and a
   // try reads it, as an account's mail and try do the account's, and no code ever opens it. So a wrong
   // code finds a mark whether or not the login has an account, if a code was asked for: a mark that is
-  // there is a hit in the memory store's LRU, one that is not a plain miss, 3.4 to 3.6 µs apart in
-  // `npm run bench:timing -- reset-with-code` when only an account could have one.
+  // there is a hit in the memory store's LRU, one that is not a plain miss, 3.4 to 3.6 µs apart inside
+  // the server of `npm run bench:timing -- reset-with-code` when only an account could have one.
   const markKey = (holder: string, period: number): string => `code:mark:${period}:${holder}`
   const accountMarks = (user: ResetPasswordUser): string => `user:${user.id}`
   const loginMarks = (key: string): string => `login:${key}`
