@@ -8,7 +8,7 @@ import { ResetPasswordEmitter, type ResetPasswordEvents, type ResetPasswordListe
 import { MailQueue, type MailJob, type QueueStats } from './mail/queue.js'
 import { createSender } from './mail/sender.js'
 import { createComposer } from './mail/compose.js'
-import { createLinkRequests, eligible, type MailFlow } from './mail/link-requests.js'
+import { createLinkRequests, eligible, STAND_IN, type MailFlow } from './mail/link-requests.js'
 import { bounded, fromStore } from './store.js'
 import { accountCap } from './rate-limit.js'
 import type { Producer } from './producer.js'
@@ -81,8 +81,9 @@ export interface Workflow {
   readonly events: ResetPasswordEmitter
 }
 
-// Verified against when the user does not exist, so an unknown id costs the same HMAC as a known one.
-const NOBODY: ResetPasswordUser = { id: '', email: null, username: null, passwordHash: '', isActive: false }
+// Verified against when the user does not exist, so an unknown id costs the same HMAC as a known one, over
+// a message as long as a user's: the stand-in's hash and address, where an empty hash and none were shorter.
+const NOBODY: ResetPasswordUser = { ...STAND_IN, id: '', isActive: false }
 
 export function createWorkflow (settings: Settings, log: FastifyBaseLogger): Workflow {
   const { users, policy } = settings

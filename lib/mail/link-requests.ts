@@ -46,8 +46,17 @@ export interface LinkRequestsDeps {
   readonly cap: AccountCap
 }
 
-// Whom the mail for an unknown login is rehearsed for (see request); it is never sent.
-export const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: null, passwordHash: '', isActive: true }
+// Whom the mail for an unknown login is rehearsed for (see request); it is never sent. Shaped like a user
+// of the default hasher who has a username, so that its link's HMAC, a code's and the template cost what
+// a real user's do: with an empty hash and no username they cost less. The hash has the default's length
+// but no base64 in its salt and key, so no password can ever verify against it.
+export const STAND_IN: ResetPasswordUser = {
+  id: '0',
+  email: 'nobody@example.invalid',
+  username: 'nobody',
+  passwordHash: `$scrypt$ln=17,r=8,p=1$${'-'.repeat(22)}$${'-'.repeat(43)}`,
+  isActive: true
+}
 
 // Conservative: one @, a dot in the domain, no white space (so no header can be smuggled in) and
 // none of the characters that make an address a display-name list.
