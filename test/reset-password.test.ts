@@ -45,6 +45,20 @@ t.test('a used link, an older link and a link for a changed e-mail stop working'
   t.same((await h.post('reset-password', { ...beforeChange, password: `${NEW_PASSWORD}4` })).json(), INVALID)
 })
 
+t.test('a link the app signs for a user without an e-mail address works, and stops working once an address is added', async (t) => {
+  const h = await buildApp(t)
+  if (h === null) return
+  const { id } = await h.addUser({ username: 'nomail', email: null })
+  const user = await h.app.resetPassword.users.findById(id)
+  t.equal(user?.email, null)
+  const link = h.app.resetPassword.signer.sign(user!)
+  t.equal((await h.post('reset-password', { ...link, password: NEW_PASSWORD })).statusCode, 200)
+
+  const beforeAddress = h.app.resetPassword.signer.sign((await h.app.resetPassword.users.findById(id))!)
+  await (h.db as any).updateTable(h.table).set({ email: 'nomail@example.com' }).where('id', '=', Number(id)).execute()
+  t.same((await h.post('reset-password', { ...beforeAddress, password: `${NEW_PASSWORD}2` })).json(), INVALID)
+})
+
 t.test('without oneTimeUse a link works again until it expires', async (t) => {
   const h = await buildApp(t, { plugin: { oneTimeUse: false } })
   if (h === null) return
