@@ -6,6 +6,7 @@ import type { MailJob } from './queue.js'
 import type { SharedStore } from '../store/shared-store.js'
 import { loginKey, type AccountCap } from '../rate-limit.js'
 import { fromStore, orUnavailable } from '../store.js'
+import { UNUSABLE_HASH } from '../password/hash.js'
 
 /**
  * Hands a mail job on. The plugin's in-process path pushes it to its queue and returns nothing;
@@ -48,15 +49,8 @@ export interface LinkRequestsDeps {
 
 // Whom the mail for an unknown login is rehearsed for (see request); it is never sent. Shaped like a user
 // of the default hasher who has a username, so that its link's HMAC, a code's and the template cost what
-// a real user's do: with an empty hash and no username they cost less. The hash has the default's length
-// but no base64 in its salt and key, so no password can ever verify against it.
-export const STAND_IN: ResetPasswordUser = {
-  id: '0',
-  email: 'nobody@example.invalid',
-  username: 'nobody',
-  passwordHash: `$scrypt$ln=17,r=8,p=1$${'-'.repeat(22)}$${'-'.repeat(43)}`,
-  isActive: true
-}
+// a real user's do: with an empty hash and no username they cost less.
+export const STAND_IN: ResetPasswordUser = { id: '0', email: 'nobody@example.invalid', username: 'nobody', passwordHash: UNUSABLE_HASH, isActive: true }
 
 // Conservative: one @, a dot in the domain, no white space (so no header can be smuggled in) and
 // none of the characters that make an address a display-name list.

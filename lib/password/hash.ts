@@ -22,6 +22,12 @@ const SALT_BYTES = 16
 const KEY_BYTES = 32
 const nextSalt = saltSource(SALT_BYTES)
 
+/**
+ * As long as a hash of {@link hashPassword} at its defaults, and in its format, but no password verifies
+ * against it: its salt and key are `-`, which is not base64. For a stand-in whose hash is signed, not checked.
+ */
+export const UNUSABLE_HASH = `$scrypt$ln=${DEFAULTS.ln},r=${DEFAULTS.r},p=${DEFAULTS.p}$${'-'.repeat(base64(Buffer.alloc(SALT_BYTES)).length)}$${'-'.repeat(base64(Buffer.alloc(KEY_BYTES)).length)}`
+
 // A stored hash is data: these bounds turn a corrupt one (ln=64, r=0) into a plain false before
 // scrypt sees it. At their top they still allow 4 GiB and minutes of work; the hashes are the app's own.
 const BOUNDS: { readonly [K in keyof Params]: readonly [number, number] } = {
