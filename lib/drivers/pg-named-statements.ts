@@ -3,16 +3,15 @@ import { LRUCache } from 'lru-cache'
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
 import { InvalidOptionError } from '../errors.js'
 
-/** A query of pg's config form, sent as a named prepared statement. */
+/** A query of pg's config form, sent as a named prepared statement; its values go beside it. */
 export interface NamedQueryConfig {
   readonly name: string
   readonly text: string
-  readonly values: unknown[]
 }
 
 /** A pg `PoolClient` as far as named statements need it. */
 export interface NamingPgClient {
-  query<R>(config: NamedQueryConfig): Promise<PostgresQueryResult<R>>
+  query<R>(config: NamedQueryConfig, values: unknown[]): Promise<PostgresQueryResult<R>>
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>
   release(destroy?: boolean): void
@@ -61,7 +60,7 @@ export function pgNamedStatements (pool: NamingPgPool, options: PgNamedStatement
   if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
     throw new InvalidOptionError('max', 'of pgNamedStatements() must be a positive integer')
   }
-  const nameOf = namer(max)
+  const statementOf = namer(max)
   // Kysely keys its connections by client object: a new wrapper per checkout would make it create a
   // connection (and run onCreateConnection) every time.
   const wrapped = new WeakMap<NamingPgClient, PostgresPoolClient>()
@@ -70,7 +69,7 @@ export function pgNamedStatements (pool: NamingPgPool, options: PgNamedStatement
       const client = await pool.connect()
       let found = wrapped.get(client)
       if (found === undefined) {
-        found = namingClient(client, nameOf)
+        found = namingClient(client, statementOf)
         wrapped.set(client, found)
       }
       return found
@@ -83,15 +82,19 @@ export function pgNamedStatements (pool: NamingPgPool, options: PgNamedStatement
   return named
 }
 
-function namingClient (client: NamingPgClient, nameOf: (text: string) => string | undefined): PostgresPoolClient {
+function namingClient (client: NamingPgClient, statementOf: (text: string) => NamedQueryConfig | undefined): PostgresPoolClient {
   function query<R> (sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>
   function query<R> (cursor: PostgresCursor<R>): PostgresCursor<R>
   function query<R> (first: string | PostgresCursor<R>, parameters: ReadonlyArray<unknown> = []): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
     if (typeof first !== 'string') return client.query(first)
     // A text without parameters goes by the simple protocol, which allows several statements in one text.
-    const name = parameters.length === 0 ? undefined : nameOf(first)
-    if (name === undefined) return client.query<R>(first, parameters)
-    return client.query<R>({ name, text: first, values: [...parameters] })
+    const statement = parameters.length === 0 ? undefined : statementOf(first)
+    if (statement === undefined) return client.query<R>(first, parameters)
+    // A config whose name and text are its prototype's, and no property of its own: pg 8.23 copies the
+    // config of every query property descriptor by descriptor, which took 1.6 µs alone for the
+    // three of `{ name, text, values }` (3.4 to 4.6 µs a query under load), and copies nothing here.
+    // A fresh one each time: older pg writes `values` onto the config it is given.
+    return client.query<R>(Object.create(statement) as NamedQueryConfig, [...parameters])
   }
   const named = {
     query,
@@ -103,24 +106,24 @@ function namingClient (client: NamingPgClient, nameOf: (text: string) => string 
 }
 
 /**
- * The name of a text's statement from its second use on, for the first `max` texts used twice; the
- * same text gets the same name. A text used once (an id written into the SQL as a literal, say)
- * never takes a name from the texts that come back.
+ * A text's named statement from its second use on, for the first `max` texts used twice; the same
+ * text gets the same name. A text used once (an id written into the SQL as a literal, say) never
+ * takes a name from the texts that come back.
  */
-function namer (max: number): (text: string) => string | undefined {
-  const names = new Map<string, string>()
+function namer (max: number): (text: string) => NamedQueryConfig | undefined {
+  const names = new Map<string, NamedQueryConfig>()
   const seenOnce = new LRUCache<string, true>({ max: max * SEEN_PER_NAME })
   return (text) => {
-    let name = names.get(text)
-    if (name !== undefined || names.size >= max) return name
+    const named = names.get(text)
+    if (named !== undefined || names.size >= max) return named
     if (!seenOnce.has(text)) {
       seenOnce.set(text, true)
       return undefined
     }
     seenOnce.delete(text)
     // 96 bits of the hash: distinct texts do not meet, and pg refuses a name reused for another text.
-    name = `frp_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
-    names.set(text, name)
-    return name
+    const statement = { name: `frp_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text }
+    names.set(text, statement)
+    return statement
   }
 }

@@ -128,7 +128,7 @@ test('every type a public function takes or returns can be named from the packag
   expect<Parameters<typeof api.sqliteStatementCache>>().type.toBe<[database: CacheableSqliteDatabase, options?: SqliteStatementCacheOptions]>()
   expect<Parameters<typeof api.pgNamedStatements>>().type.toBe<[pool: NamingPgPool, options?: PgNamedStatementsOptions]>()
   expect<ReturnType<CacheableSqliteDatabase['prepare']>>().type.toBe<CacheableSqliteStatement>()
-  expect<NamingPgClient['query']>().type.toBeCallableWith({ name: 'n', text: 'select $1', values: [1] } satisfies NamedQueryConfig)
+  expect<NamingPgClient['query']>().type.toBeCallableWith({ name: 'n', text: 'select $1' } satisfies NamedQueryConfig, [1])
 })
 
 test('the plugin is an async Fastify plugin over its options', () => {
