@@ -11,6 +11,7 @@ export interface NamedQueryConfig {
 
 /** A pg `PoolClient` as far as named statements need it. */
 export interface NamingPgClient {
+  /** `config`'s name and text are inherited (from its prototype), so read them; a spread `{ ...config }` would lose them. */
   query<R>(config: NamedQueryConfig, values: unknown[]): Promise<PostgresQueryResult<R>>
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>
