@@ -6,6 +6,7 @@ import pg from 'pg'
 import t from 'tap'
 import type { Test } from 'tap'
 import { pgNamedStatements } from '../lib/index.js'
+import type { NamingPgClient, NamingPgPool } from '../lib/index.js'
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -62,6 +63,40 @@ t.test('a text is prepared on its second use, once per pg client, and gives the 
   const text = query(0).compile(db).sql
   t.match(await preparedOn(pool), [{ name: /^frp_[0-9a-f]{24}$/, statement: text, executions: 3 }])
   t.equal((await preparedOn(pool)).length, 1)
+})
+
+t.test('a named query reaches the client as a config with nothing of its own for pg to copy, its values beside it', async (t) => {
+  const pool = await openPool(t)
+  if (pool === null) return
+  const seen: Array<{ own: string[], name: unknown, text: unknown, values: unknown }> = []
+  // pg's own pool and clients, each query recorded on its way in; one recorder per pg client, as the wrapper keeps one.
+  const recorders = new WeakMap<pg.PoolClient, NamingPgClient>()
+  const record = (client: pg.PoolClient): NamingPgClient => {
+    const query = client.query.bind(client) as (config: unknown, values?: unknown) => unknown
+    return {
+      query: (config: unknown, values?: unknown) => {
+        if (typeof config === 'object' && config !== null && 'name' in config) {
+          seen.push({ own: Object.keys(config), name: Reflect.get(config, 'name'), text: Reflect.get(config, 'text'), values })
+        }
+        return query(config, values)
+      },
+      release: (destroy?: boolean) => { client.release(destroy) }
+    } as NamingPgClient
+  }
+  const recording: NamingPgPool = {
+    async connect () {
+      const client = await pool.connect()
+      const recorder = recorders.get(client) ?? record(client)
+      recorders.set(client, recorder)
+      return recorder
+    },
+    end: async () => {}
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pgNamedStatements(recording) }) })
+  t.teardown(async () => { await db.destroy() })
+  for (const n of [1, 2]) t.same((await sql<{ next: number }>`select ${n}::int + 1 as next`.execute(db)).rows, [{ next: n + 1 }])
+  t.match(seen, [{ own: [], name: /^frp_[0-9a-f]{24}$/, text: 'select $1::int + 1 as next', values: [2] }])
+  t.equal(seen.length, 1, 'only the second use is named')
 })
 
 t.test('the same wrapped client comes back for the same pool client', async (t) => {
